@@ -1,0 +1,119 @@
+import datetime as dt
+
+import pytest
+
+from cartelsim import Scenario, ScenarioError
+from cartelsim.distributions import Distribution
+
+from .conftest import UNCERTAIN, small_text
+
+
+def test_parses_design_example(tmp_path):
+    p = tmp_path / "s.toml"
+    p.write_text(small_text(4, UNCERTAIN))
+    sc = Scenario.from_toml(p)
+    assert sc.name == "small" and sc.replicates == 4 and sc.seed == 7
+    assert [x.name for x in sc.all_policies] == ["baseline", "halve-recruitment", "double-incapacitation"]
+    assert sc.n_weeks == 208 and sc.reference_week == 104
+    assert isinstance(sc.uncertainty["victim_share_cartel"], Distribution)
+    assert sc.policies[0].interventions[0].start == dt.date(2014, 1, 1)
+    assert sc.text == p.read_text() and sc.source == str(p)
+
+
+def test_spinup_and_record_none():
+    sc = Scenario.from_text(
+        '[scenario]\nname = "x"\nstart = 2026-01-01\nend = 2027-01-01\nrecord = { groups = "none" }\n'
+    )
+    assert sc.spinup_weeks == 52 * 14 and sc.record.groups is None and sc.record.national == 1
+
+
+def header(**kw):
+    base = {"name": '"x"', "start": "2012-01-01", "end": "2014-01-01"}
+    base.update(kw)
+    return "[scenario]\n" + "".join(f"{k} = {v}\n" for k, v in base.items() if v is not None)
+
+
+POLICY = '[[policy]]\nname = "{name}"\n  [[policy.intervention]]\n  type = "{type}"\n  start = {start}\n{keys}'
+
+
+def pol(name="p", type="recruitment", start="2013-01-01", keys="  factor = 0.5\n"):
+    return POLICY.format(name=name, type=type, start=start, keys=keys)
+
+
+BAD = [
+    (header() + "[scenery]\n", "top level key 'scenery'", "allowed: scenario"),
+    (header(colour='"red"'), "[scenario] key 'colour'", "unknown key"),
+    (header(name=None), "[scenario] key 'name'", "required"),
+    (header(start="2012-03-01"), "[scenario] key 'start'", "1 January"),
+    (header(start='"2012-01-01"'), "[scenario] key 'start'", "YYYY-MM-DD"),
+    (header(start="2010-01-01"), "[scenario] key 'start'", "2012-01-01"),
+    (header(end="2012-01-01"), "[scenario] key 'end'", "after start"),
+    (header(replicates="0"), "[scenario] key 'replicates'", "integer within [1, 1000000]"),
+    (header(replicates="2.5"), "[scenario] key 'replicates'", "integer"),
+    (header(stochastic='"yes"'), "[scenario] key 'stochastic'", "true or false"),
+    (header(solver='"rk4"'), "[scenario] key 'solver'", "euler, adaptive"),
+    (header(layers='["ecosystem", "weather"]'), "[scenario] key 'layers'", "allowed: ecosystem"),
+    (header(record="{ national = 0 }"), "record key 'national'", '"none"'),
+    (header(reference="2015-01-01"), "[scenario] key 'reference'", "within"),
+    (
+        header() + "[parameters]\nrecruitment_per_member = 0.1\n",
+        "[parameters] key 'recruitment_per_member'",
+        "did you mean recruitment_per_member_per_week",
+    ),
+    (
+        header() + "[parameters]\nincapacitation_per_week = -5\n",
+        "[parameters] key 'incapacitation_per_week'",
+        "[0, 5000]",
+    ),
+    (
+        header() + '[parameters]\nincapacitation_per_week = "110"\n',
+        "incapacitation_per_week",
+        "must be a number",
+    ),
+    (
+        header() + '[uncertainty]\nvictim_share_cartel = { dist = "uniform", low = 0.5, high = 1.5 }\n',
+        "[uncertainty] key 'victim_share_cartel'",
+        "bounds",
+    ),
+    (header() + "[uncertainty]\nvictim_share_cartel = 0.1\n", "victim_share_cartel", "distribution table"),
+    (header() + pol(name="Bad Name"), "[[policy]] #1 key 'name'", "[a-z0-9][a-z0-9-]*"),
+    (header() + pol(name="baseline"), "[[policy]] #1 key 'name'", "reserved"),
+    (header() + pol() + pol(), "[[policy]] #2 key 'name'", "duplicate"),
+    (header() + pol(type="drone"), "intervention #1 key 'type'", "incapacitation, recruitment"),
+    (header() + pol(start="2015-01-01"), "key 'start'", "before the scenario's end"),
+    (header() + pol(keys="  factor = -1\n"), "(recruitment) key 'factor'", "[0, 100]"),
+    (
+        header() + pol(keys="  factor = 0.5\n  speed = 2\n"),
+        "(recruitment) key 'speed'",
+        "allowed: type, start, end",
+    ),
+    (header() + pol(keys=""), "(recruitment) key 'factor'", "required"),
+    (header() + pol(keys="  factor = 0.5\n  end = 2012-06-01\n"), "key 'end'", "after its start"),
+    (
+        header() + pol(type="incapacitation", keys="  factor = 2\n  per_week = 3\n"),
+        "(incapacitation)",
+        "exactly one of 'factor' or 'per_week'",
+    ),
+    (header() + pol(keys='  factor = { dist = "uniform", low = 0.5 }\n'), "key 'factor'", "missing: high"),
+    (header() + "[scenario\n", "TOML syntax", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "msg"), BAD)
+def test_bad_files_name_the_key(text, where, msg):
+    with pytest.raises(ScenarioError) as e:
+        Scenario.from_text(text, source="bad.toml")
+    s = str(e.value)
+    assert s.startswith("bad.toml: "), s
+    assert where in s, s
+    assert msg in s, s
+
+
+def test_missing_file():
+    with pytest.raises(ScenarioError, match="not found"):
+        Scenario.from_toml("no/such/file.toml")
+
+
+def test_distribution_key_accepted():
+    sc = Scenario.from_text(header() + pol(keys='  factor = { dist = "uniform", low = 0.4, high = 0.6 }\n'))
+    assert isinstance(sc.policies[0].interventions[0].factor, Distribution)
