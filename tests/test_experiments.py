@@ -155,3 +155,17 @@ def test_summary_quantiles(small_uncertain):
     assert (s["q10"] <= s["q50"]).all() and (s["q50"] <= s["q90"]).all()
     assert s["policy"].iloc[0] == "baseline"
     assert (s.loc[s["week"] > 10, "q90"] > s.loc[s["week"] > 10, "q10"]).all()
+
+
+def test_general_loop_equals_fused(small_uncertain):
+    from cartelsim.experiments import experiment_specs
+    from cartelsim.simulation import simulate_batch
+
+    specs = experiment_specs(small_uncertain)
+    a = simulate_batch(small_uncertain, specs, fused=True)
+    b = simulate_batch(small_uncertain, specs, fused=False)
+    assert a.levels.keys() == b.levels.keys()
+    for lev in a.levels:
+        assert a.levels[lev][0] == b.levels[lev][0]
+        for v, arr in a.levels[lev][2].items():
+            np.testing.assert_allclose(b.levels[lev][2][v], arr, rtol=1e-11, atol=1e-9, err_msg=f"{lev} {v}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cartelsim.ecosystem import EcosystemModel
+from cartelsim.ecosystem import EcosystemModel, Flows
 from cartelsim.network import load_network
 from cartelsim.params import PARAMS, defaults
 from cartelsim.policies import Intervention, key_specs
@@ -122,53 +122,136 @@ def _paths(params: list[dict[str, float]], ivs: list[list[Intervention]], n_week
     return out
 
 
+@dataclass
+class Context:
+    """Everything the weekly loop of one batch needs (built once by :func:`simulate_batch`)."""
+
+    scenario: Scenario
+    experiments: list[ExperimentSpec]
+    model: EcosystemModel
+    params: list[dict[str, float]]
+    paths: dict[str, np.ndarray]
+    const: dict[str, np.ndarray]
+    rec: Recorder
+    state: np.ndarray
+    failed: dict[int, str]
+
+    @property
+    def spin(self) -> int:
+        """Spin-up weeks before the first recorded week."""
+        return self.scenario.spinup_weeks
+
+    @property
+    def total(self) -> int:
+        """Weeks simulated, spin-up included."""
+        return self.scenario.spinup_weeks + self.scenario.n_weeks
+
+    def eco_params(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """rho, eta, theta, omega per experiment at absolute week ``t`` (after this week's policies)."""
+        rho, eta, theta, omega = (self.paths[k][t] if k in self.paths else self.const[k] for k in ECO)
+        return rho, eta, theta, omega
+
+    def end_of_year(self, t: int, progress: Callable[[int], None] | None) -> None:
+        """Yearly housekeeping: flag non-finite experiments as failed and report progress."""
+        if t % 52 == 51 or t == self.total - 1:
+            for e in np.flatnonzero(~np.isfinite(self.state).all(1)):
+                self.failed.setdefault(
+                    self.experiments[int(e)].experiment_id, f"non-finite members at week {t - self.spin}"
+                )
+            if progress is not None:
+                progress(t % 52 + 1)
+
+
 def simulate_batch(
     scenario: Scenario,
     experiments: Sequence[ExperimentSpec],
     progress: Callable[[int], None] | None = None,
+    *,
+    fused: bool | None = None,
 ) -> Batch:
-    """Simulate ``experiments`` of ``scenario`` together and return their recorded outcomes."""
-    if scenario.stochastic or scenario.solver != "euler" or scenario.layers != ("ecosystem",):
-        raise NotImplementedError("only the deterministic ecosystem with the weekly Euler step is available")
+    """Simulate ``experiments`` of ``scenario`` together and return their recorded outcomes.
+
+    ``fused`` picks the loop: the fused ecosystem-only step (the default when the scenario is deterministic,
+    Euler and ecosystem-only) or the general loop with explicit per-cartel flows that other layers act on.
+    Both give the same numbers where both apply.
+    """
     net = load_network()
     model = EcosystemModel(net)
-    n_e = len(experiments)
     resolved = [draw_values(scenario, s) for s in experiments]
     params = [r[0] for r in resolved]
-    spin, n_rec = scenario.spinup_weeks, scenario.n_weeks
-    total = spin + n_rec
-    paths = _paths(params, [r[1] for r in resolved], total)
+    total = scenario.spinup_weeks + scenario.n_weeks
     const = {k: np.array([p[k] for p in params]) for k in (*ECO, "initial_members", "victim_share_cartel")}
-
-    rec = Recorder(n_e, n_rec, scenario.record.national, scenario.record.groups)
+    rec = Recorder(len(experiments), scenario.n_weeks, scenario.record.national, scenario.record.groups)
     rec.add_level("cartel", net.ids)
-    kg = rec.interval("cartel")
-    state = model.initial_state(const["initial_members"])
-    nxt = np.empty_like(state)
-    buf = np.empty((n_e, 6))
-    acc = np.zeros((n_e, 4, net.n))
-    failed: dict[int, str] = {}
-    for t in range(total):
-        rho, eta, theta, omega = (paths[k][t] if k in paths else const[k] for k in ECO)
-        w = t - spin  # recorded week (negative during spin-up)
-        model.step(state, nxt, rho, eta, theta, omega, buf, acc if rec.active("cartel", w) else None)
-        rec.stock("national", "n_members", w, buf[:, 0])
-        rec.stock("national", "n_cartels", w, buf[:, 5])
-        rec.stock("cartel", "n_members", w, state)
-        for j, v in enumerate(NATIONAL_FLOWS):
-            rec.flow("national", v, w, buf[:, j + 1])
-        if kg and w >= 0 and (w % kg == kg - 1 or w == n_rec - 1):
-            for j, v in enumerate(NATIONAL_FLOWS):
-                rec.flow_window("cartel", v, w, acc[:, j, :])
-            acc[:] = 0.0
-        state, nxt = nxt, state
-        if t % 52 == 51 or t == total - 1:
-            for e in np.flatnonzero(~np.isfinite(state).all(1)):
-                failed.setdefault(experiments[int(e)].experiment_id, f"non-finite members at week {w}")
-            if progress is not None:
-                progress(t % 52 + 1)
+    ctx = Context(
+        scenario,
+        list(experiments),
+        model,
+        params,
+        _paths(params, [r[1] for r in resolved], total),
+        const,
+        rec,
+        model.initial_state(const["initial_members"]),
+        {},
+    )
+    simple = not scenario.stochastic and scenario.solver == "euler" and scenario.layers == ("ecosystem",)
+    if fused is None:
+        fused = simple
+    if fused and not simple:
+        raise ValueError("the fused loop covers only deterministic, Euler, ecosystem-only scenarios")
+    if not simple:
+        raise NotImplementedError(
+            "only the deterministic ecosystem with the weekly Euler step is available in this version"
+        )
+    (_loop_fused if fused else _loop_general)(ctx, progress)
     share = const["victim_share_cartel"]
     for arrs in rec.arrays.values():
         if "new_conflict_deaths" in arrs:
             arrs["new_victims_est"] = arrs["new_conflict_deaths"] / share[:, None, None]
-    return Batch.from_recorder(list(experiments), rec, [r[2] for r in resolved], failed)
+    return Batch.from_recorder(list(experiments), rec, [r[2] for r in resolved], ctx.failed)
+
+
+def _loop_fused(ctx: Context, progress: Callable[[int], None] | None) -> None:
+    """Deterministic ecosystem-only loop: one fused kernel per week (the fast path)."""
+    rec, model = ctx.rec, ctx.model
+    n_e = len(ctx.experiments)
+    kg = rec.interval("cartel")
+    nxt = np.empty_like(ctx.state)
+    buf = np.empty((n_e, 6))
+    acc = np.zeros((n_e, 4, model.n))
+    for t in range(ctx.total):
+        w = t - ctx.spin  # recorded week (negative during spin-up)
+        model.step(ctx.state, nxt, *ctx.eco_params(t), buf, acc if rec.active("cartel", w) else None)
+        rec.stock("national", "n_members", w, buf[:, 0])
+        rec.stock("national", "n_cartels", w, buf[:, 5])
+        rec.stock("cartel", "n_members", w, ctx.state)
+        for j, v in enumerate(NATIONAL_FLOWS):
+            rec.flow("national", v, w, buf[:, j + 1])
+        if kg and w >= 0 and (w % kg == kg - 1 or w == ctx.scenario.n_weeks - 1):
+            for j, v in enumerate(NATIONAL_FLOWS):
+                rec.flow_window("cartel", v, w, acc[:, j, :])
+            acc[:] = 0.0
+        ctx.state, nxt = nxt, ctx.state
+        ctx.end_of_year(t, progress)
+
+
+def _loop_general(ctx: Context, progress: Callable[[int], None] | None) -> None:
+    """The general weekly loop in DESIGN.md's step order, with explicit per-cartel flows.
+
+    (1) policies set this week's parameters; (2) ecosystem flows; (3) the organisation layer applies them
+    and writes its removals back; (4) geography; (5) outcomes are recorded; then the state advances.
+    """
+    rec, model = ctx.rec, ctx.model
+    counted = model.network.is_cartel
+    flows: Flows | None = None
+    for t in range(ctx.total):
+        w = t - ctx.spin
+        flows = model.flows(ctx.state, *ctx.eco_params(t), out=flows)
+        rec.stock("national", "n_members", w, ctx.state.sum(1))
+        rec.stock("national", "n_cartels", w, (ctx.state[:, counted] >= 1.0).sum(1).astype(np.float64))
+        rec.stock("cartel", "n_members", w, ctx.state)
+        for v, x in zip(NATIONAL_FLOWS, (flows.recruits, flows.incapacitated, flows.deaths, flows.exits), strict=True):
+            rec.flow("national", v, w, x.sum(1))
+            rec.flow("cartel", v, w, x)
+        flows.apply(ctx.state)
+        ctx.end_of_year(t, progress)
