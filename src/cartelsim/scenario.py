@@ -233,6 +233,8 @@ def _parse(data: dict[str, Any], text: str, src: str) -> Scenario:
     stoch = head.get("stochastic", False)
     if not isinstance(stoch, bool):
         raise ScenarioError(src, "[scenario] key 'stochastic'", f"must be true or false (got {stoch!r})")
+    if stoch:
+        raise ScenarioError(src, "[scenario] key 'stochastic'", "true is not available in this version; use false")
     solver = head.get("solver", "euler")
     if solver not in SOLVERS:
         raise ScenarioError(src, "[scenario] key 'solver'", f"must be one of {', '.join(SOLVERS)} (got {solver!r})")

@@ -199,16 +199,25 @@ def simulate_batch(
         fused = simple
     if fused and not simple:
         raise ValueError("the fused loop covers only deterministic, Euler, ecosystem-only scenarios")
-    if not simple:
-        raise NotImplementedError(
-            "only the deterministic ecosystem with the weekly Euler step is available in this version"
-        )
+    _require_available(scenario)
     (_loop_fused if fused else _loop_general)(ctx, progress)
     share = const["victim_share_cartel"]
     for arrs in rec.arrays.values():
         if "new_conflict_deaths" in arrs:
             arrs["new_victims_est"] = arrs["new_conflict_deaths"] / share[:, None, None]
     return Batch.from_recorder(list(experiments), rec, [r[2] for r in resolved], ctx.failed)
+
+
+def _require_available(scenario: Scenario) -> None:
+    """Refuse features this version cannot simulate yet (scenario validation refuses them first)."""
+    if scenario.stochastic:
+        raise NotImplementedError("stochastic = true is not available in this version")
+    if scenario.solver != "euler":
+        raise NotImplementedError(f"solver {scenario.solver!r} is not available in this version")
+    if "organisation" in scenario.layers:
+        raise NotImplementedError("the organisation layer is not available in this version")
+    if "geography" in scenario.layers:
+        raise NotImplementedError("the geography layer is not available in this version")
 
 
 def _loop_fused(ctx: Context, progress: Callable[[int], None] | None) -> None:
