@@ -110,9 +110,7 @@ class Factor:
             object.__setattr__(self, "dist", self._check_dist(dict(self.dist)))
 
     @classmethod
-    def from_table(
-        cls, name: str, table: Mapping[str, Any], bounds: tuple[float, float] | None = None
-    ) -> Factor:
+    def from_table(cls, name: str, table: Mapping[str, Any], bounds: tuple[float, float] | None = None) -> Factor:
         """Build a factor from a distribution table and, where it is unbounded, the parameter's bounds.
 
         Parameters
@@ -150,9 +148,7 @@ class Factor:
     def _check_dist(self, table: dict[str, Any]) -> dict[str, Any]:
         kind = table.get("dist")
         if kind not in DISTRIBUTIONS:
-            raise ValueError(
-                f"factor {self.name!r}: unknown dist {kind!r}; allowed: {', '.join(DISTRIBUTIONS)}"
-            )
+            raise ValueError(f"factor {self.name!r}: unknown dist {kind!r}; allowed: {', '.join(DISTRIBUTIONS)}")
         if kind == "fixed":
             raise ValueError(
                 f"factor {self.name!r}: a fixed value is not uncertain; set it as a parameter and leave "
@@ -175,9 +171,7 @@ class Factor:
             if kind == "triangular" and not p["low"] <= p["mode"] <= p["high"]:
                 raise ValueError(f"{where}: mode must lie in [low, high]")
             if p["low"] < self.low or p["high"] > self.high:
-                raise ValueError(
-                    f"{where}: [{p['low']}, {p['high']}] leaves the bounds [{self.low}, {self.high}]"
-                )
+                raise ValueError(f"{where}: [{p['low']}, {p['high']}] leaves the bounds [{self.low}, {self.high}]")
         elif kind == "normal" and not p["sd"] > 0:
             raise ValueError(f"{where}: sd must be positive")
         elif kind == "lognormal" and not (p["median"] > 0 and p["sigma"] > 0):
@@ -201,9 +195,7 @@ class Factor:
         if kind == "normal":
             return np.asarray(stats.norm.cdf([self.low, self.high], d["mean"], d["sd"]))
         if kind == "lognormal":
-            return np.asarray(
-                stats.lognorm.cdf([max(self.low, 0.0), self.high], d["sigma"], scale=d["median"])
-            )
+            return np.asarray(stats.lognorm.cdf([max(self.low, 0.0), self.high], d["sigma"], scale=d["median"]))
         if kind == "negative_binomial":
             nb = stats.nbinom(d["dispersion"], d["dispersion"] / (d["dispersion"] + d["mean"]))
             return np.asarray([nb.cdf(math.ceil(self.low) - 1), nb.cdf(math.floor(self.high))])
@@ -388,9 +380,7 @@ class Design:
             )
         factors = [Factor(f["name"], f["low"], f["high"], f["dist"]) for f in manifest["factors"]]
         if "samples" not in manifest:
-            return make_design(
-                manifest["method"], factors, manifest["n"], manifest["seed"], **manifest["options"]
-            )
+            return make_design(manifest["method"], factors, manifest["n"], manifest["seed"], **manifest["options"])
         k = len(factors)
         samples = np.asarray(manifest["samples"], dtype=np.float64).reshape(-1, k)
         unit = np.asarray(manifest["unit_samples"], dtype=np.float64).reshape(-1, k)
@@ -426,8 +416,7 @@ def _resolve_options(method: str, n: int, k: int, options: Mapping[str, Any]) ->
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ValueError(
-            f"unknown option(s) {', '.join(unknown)} for method {method!r}; allowed: "
-            + (", ".join(allowed) or "none")
+            f"unknown option(s) {', '.join(unknown)} for method {method!r}; allowed: " + (", ".join(allowed) or "none")
         )
     opts = {**allowed, **options}
     if method == "morris":
@@ -438,9 +427,7 @@ def _resolve_options(method: str, n: int, k: int, options: Mapping[str, Any]) ->
             raise ValueError(f"morris: n is the number of trajectories and must be at least 2, got {n}")
         opt = opts["optimal_trajectories"]
         if opt is not None and (isinstance(opt, bool) or not isinstance(opt, int) or not 2 <= opt < n):
-            raise ValueError(
-                f"morris: optimal_trajectories must be None or an integer in [2, n), got {opt!r}"
-            )
+            raise ValueError(f"morris: optimal_trajectories must be None or an integer in [2, n), got {opt!r}")
         opts["local_optimization"] = bool(opts["local_optimization"])
     elif method == "sobol":
         if n & (n - 1):

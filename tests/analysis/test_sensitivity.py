@@ -218,6 +218,4 @@ def test_plot_sensitivity_writes_png(tmp_path, method):
     path = plot_sensitivity(df, method, tmp_path / "s.png", title="Ishigami", note="manifest abc123")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
     with pytest.raises(ValueError, match="needs column"):
-        plot_sensitivity(
-            df.drop(columns="mu_star" if method == "morris" else "ST"), method, tmp_path / "t.png"
-        )
+        plot_sensitivity(df.drop(columns="mu_star" if method == "morris" else "ST"), method, tmp_path / "t.png")

@@ -223,9 +223,7 @@ def prim(
     )
 
 
-def plot_trajectory(
-    result: PrimResult, path: str | Path, *, title: str | None = None, note: str | None = None
-) -> Path:
+def plot_trajectory(result: PrimResult, path: str | Path, *, title: str | None = None, note: str | None = None) -> Path:
     """Plot the peeling trajectory, coverage against density coloured by restricted factors, as a PNG.
 
     Parameters
@@ -266,9 +264,7 @@ def plot_trajectory(
         edgecolors="red",
         label=f"chosen box {c}",
     )
-    ax.axhline(
-        result.threshold, color="0.5", linestyle=":", linewidth=1, label=f"threshold {result.threshold:g}"
-    )
+    ax.axhline(result.threshold, color="0.5", linestyle=":", linewidth=1, label=f"threshold {result.threshold:g}")
     ax.set_xlabel("coverage (share of cases of interest in the box)")
     ax.set_ylabel("density (share of the box's cases of interest)")
     ax.set_xlim(0, 1.02)

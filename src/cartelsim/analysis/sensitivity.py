@@ -37,9 +37,7 @@ def _check_y(design: Design, y: np.ndarray, method: str) -> np.ndarray:
         raise ValueError(f"{method} indices need a {method} design; this design is {design.method!r}")
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 1 or y.shape[0] != design.n_rows:
-        raise ValueError(
-            f"y must hold one value per design row: expected shape ({design.n_rows},), got {y.shape}"
-        )
+        raise ValueError(f"y must hold one value per design row: expected shape ({design.n_rows},), got {y.shape}")
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
         shown = ", ".join(str(i) for i in bad[:20]) + (", ..." if bad.size > 20 else "")
@@ -108,9 +106,7 @@ def _sobol(design: Design, y: np.ndarray, conf_level: float, num_resamples: int,
 
     y = _check_y(design, y, "sobol")
     if np.ptp(y) == 0:
-        raise ValueError(
-            "y is constant over the design: Sobol indices (shares of its variance) are undefined"
-        )
+        raise ValueError("y is constant over the design: Sobol indices (shares of its variance) are undefined")
     return sobol.analyze(
         design.problem(),
         y,
@@ -204,9 +200,7 @@ def sobol_second_order(
     )
 
 
-def _one_policy(
-    sel: pd.DataFrame, experiments: pd.DataFrame, policy: str, what: str, n_rep: int
-) -> np.ndarray:
+def _one_policy(sel: pd.DataFrame, experiments: pd.DataFrame, policy: str, what: str, n_rep: int) -> np.ndarray:
     exp = experiments[experiments["policy"] == policy]
     values = sel.loc[sel["experiment_id"].isin(exp["experiment_id"]), ["experiment_id", "value"]]
     if values["experiment_id"].duplicated().any():
