@@ -1,0 +1,223 @@
+"""How cartels adapt (``models/organisation.md``, "Adaptation"): replacement, fission odds, violence after removals.
+
+**Replacement** (after Duijn, Kashirin & Sloot, Sci. Reports 4:4238, 2014). Every week each cartel and
+cell is compared with the roles it needs, and each open role is filled with probability 1 / (mean
+delay): a geometric delay from the moment the role fell open, drawn week by week (memoryless, so the
+same distribution as one delay drawn at the removal):
+
+- leaders: a cartel needs ``floor(s * L(C) + u)`` leader agents, L(C) = min(leaders_per_cartel_max,
+  1 + C / members_per_extra_leader) as at generation and u a uniform frozen per cartel (stable
+  stochastic rounding at ``organisation_scale`` s); a missing leader is succeeded, after
+  ``succession_weeks``, by a plaza boss of the cartel (uniformly);
+- plaza bosses: a cell with members but no plaza boss promotes one after ``replacement_plaza_boss_weeks``;
+- specialists: a cell needs round(share_r * n) logistics, production and finance members (n: its
+  members but leaders and plaza boss; the role shares of generation); each missing one is promoted after
+  ``replacement_cell_role_weeks``.
+
+Promotion is inside the cell: a gunman or lookout of the cell, found by drawing the cartel's gunmen and
+lookouts uniformly up to :data:`PROBES` times; when none of the draws is in the cell (a large cartel of
+many cells) the last one drawn moves into the cell (our reading of "or by a recruit": someone of the
+organisation who was not in that cell). Counts per cartel never change, so the layer keeps following the
+ecosystem exactly. Recruits (gunmen and lookouts, :mod:`.coupling`) refill the bottom.
+
+**Violence after removals.** A targeted removal (a strike, a targeted arrest, a removal of the backcast)
+of a leader or plaza boss opens an episode in the removed member's cell: for ``removal_violence_weeks``
+the cell's conflict is multiplied by mu = 1 + x, with x = ``removal_violence_leader_factor`` - 1 for a
+leader (times ``removal_violence_plaza_boss_share`` for a plaza boss; times
+``removal_violence_killing_factor`` for a killing). A cartel's multiplier is the member-weighted mean of
+its cells' (m_c = 1 + sum x n_cell / n_cartel), which the ecosystem applies to every conflict the
+cartel is in (:class:`cartelsim.ecosystem.Extension`); the deaths of a cartel in one of its cells are
+its deaths times n_cell mu_cell / (n_cartel m_c) (:meth:`Episodes.local`), the model's "homicides in
+its places" (Calderon et al. 2015 measure them by municipality).
+
+**Fission odds** (:func:`fission_probability`): when a targeted removal takes a leader, the cartel splits
+with probability p_size(C) * (1 - 1/k): p_size log-linear in the cartel's members between the two
+anchors (``fission_probability_1000_members``, ``fission_probability_20000_members``), clipped to
+[0, 0.95], and k the comparable contenders, its plaza bosses (at least two for a split).
+
+Ordinary attrition (the ecosystem's arrests, conflict deaths and exits, which also take leaders and
+plaza bosses) triggers replacement only: the ecosystem's rates were fitted to years whose violence and
+fragmentation already contain its effects, and the kingpin studies measure what *targeted* removals add.
+
+Examples
+--------
+>>> import numpy as np
+>>> fission_probability(np.array([1000.0, 20000.0, 50.0]), np.array([400.0, 400.0, 1.0]), 0.15, 0.35).round(3)
+array([0.15 , 0.349, 0.   ])
+>>> ep = Episodes()
+>>> ep.add(0, 3, 17, 0.5, 60)
+>>> mult, any_mult = ep.multipliers(np.array([[0.0] * 16 + [10.0, 30.0]]), np.array([[0, 0, 0, 40.0]]), 52)
+>>> mult.round(3).tolist(), any_mult.tolist()
+([[1.0, 1.0, 1.0, 1.125]], [True])
+
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from cartelsim.organisation.members import move_member
+from cartelsim.organisation.roles import FINANCE, GUNMAN, LEADER, LOGISTICS, LOOKOUT, PLAZA_BOSS, PRODUCTION
+from cartelsim.philox import uniform
+
+__all__ = ["PROBES", "Episodes", "fission_probability", "leader_target", "refill"]
+
+#: Draws among the cartel's gunmen and lookouts when looking for a promotion inside a cell (a speed choice).
+PROBES = 32
+
+
+def fission_probability(members: np.ndarray, contenders: np.ndarray, p1000: float, p20000: float) -> np.ndarray:
+    """Probability that a cartel splits when a targeted removal takes a leader (see the module docstring).
+
+    Parameters
+    ----------
+    members : ndarray
+        The cartel's members (C_i).
+    contenders : ndarray
+        Its plaza bosses, in members.
+    p1000, p20000 : float
+        The probabilities at 1,000 and 20,000 members (the anchors).
+
+    """
+    c = np.maximum(np.asarray(members, dtype=np.float64), 1.0)
+    k = np.asarray(contenders, dtype=np.float64)
+    p = np.clip(p1000 + (p20000 - p1000) * np.log(c / 1000.0) / np.log(20.0), 0.0, 0.95)
+    return np.where(k >= 2.0, p * (1.0 - 1.0 / np.maximum(k, 1.0)), 0.0)
+
+
+def leader_target(members: np.ndarray, scale: np.ndarray, per_extra: np.ndarray, most: np.ndarray,
+                  u: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Leader agents each cartel needs: floor(s L(C) + u), 0 for a cartel with no member (shape (E, N'))."""
+    c = members / scale[:, None]
+    lead = np.minimum(np.floor(most + 0.5)[:, None], 1.0 + np.floor(c / per_extra[:, None]))
+    return np.where(members > 0, np.floor(scale[:, None] * lead + u), 0).astype(np.int64)
+
+
+class Episodes:
+    """Open episodes of violence after targeted removals: experiment, column, cell, excess x, last week."""
+
+    def __init__(self) -> None:
+        self.e = np.zeros(0, np.int64)
+        self.col = np.zeros(0, np.int64)
+        self.cell = np.zeros(0, np.int64)
+        self.x = np.zeros(0)
+        self.end = np.zeros(0, np.int64)
+
+    def __len__(self) -> int:
+        return int(self.e.size)
+
+    def add(self, e: int, col: int, cell: int, x: float, end: int) -> None:
+        """Open an episode of excess ``x`` in ``cell`` (of cartel column ``col``), lasting through week ``end - 1``."""
+        if x <= 0.0:
+            return
+        self.e = np.append(self.e, e)
+        self.col = np.append(self.col, col)
+        self.cell = np.append(self.cell, cell)
+        self.x = np.append(self.x, x)
+        self.end = np.append(self.end, end)
+
+    def prune(self, week: int) -> None:
+        """Close the episodes whose last week is before ``week``."""
+        keep = self.end > week
+        if not keep.all():
+            self.e, self.col, self.cell, self.x, self.end = (
+                a[keep] for a in (self.e, self.col, self.cell, self.x, self.end)
+            )
+
+    def multipliers(self, cell_size: np.ndarray, cartel_size: np.ndarray, week: int) -> tuple[np.ndarray, np.ndarray]:
+        """Cartel multipliers m (E, N') and which experiments have any, from the episodes open at ``week``."""
+        mult = np.ones(cartel_size.shape)
+        self.prune(week)
+        if not len(self):
+            return mult, np.zeros(cartel_size.shape[0], bool)
+        n_c = cartel_size[self.e, self.col]
+        share = np.divide(cell_size[self.e, self.cell], n_c, out=np.zeros(n_c.shape), where=n_c > 0)
+        np.add.at(mult, (self.e, self.col), self.x * share)
+        return mult, (mult != 1.0).any(1)
+
+    def local(self, e: int, cell: int) -> float:
+        """The multiplier mu of one cell (1 + the excess of its open episodes)."""
+        return 1.0 + float(self.x[(self.e == e) & (self.cell == cell)].sum())
+
+    def remap(self, e: int, old_cells: np.ndarray, new_cells: np.ndarray, new_cols: np.ndarray) -> None:
+        """A fission moved experiment ``e``'s cells ``old_cells`` to ``new_cells`` of columns ``new_cols``."""
+        if not len(self):
+            return
+        lookup = dict(zip(old_cells.tolist(), zip(new_cells.tolist(), new_cols.tolist(), strict=True), strict=True))
+        for i in np.flatnonzero(self.e == e):
+            hit = lookup.get(int(self.cell[i]))
+            if hit is not None:
+                self.cell[i], self.col[i] = hit
+
+
+@numba.njit(cache=True, nogil=True)
+def _promote(m, e, c, k, r, kp0, kp1, v, week):  # pragma: no cover - jit
+    """Promote a gunman or lookout of cartel ``c`` (of cell ``k`` if one is drawn) to role ``r`` in cell ``k``."""
+    b_idx, b_start, b_count, cell = m[6], m[7], m[8], m[1]
+    ng = b_count[e, c * 7 + GUNMAN]
+    nl = b_count[e, c * 7 + LOOKOUT]
+    n = ng + nl
+    if n == 0:
+        return False
+    j = -1
+    for a in range(PROBES):
+        x = min(int(uniform(kp0, kp1, k, v * PROBES + a, r, week) * n), n - 1)
+        if x < ng:
+            j = b_idx[e, b_start[e, c * 7 + GUNMAN] + x]
+        else:
+            j = b_idx[e, b_start[e, c * 7 + LOOKOUT] + x - ng]
+        if cell[e, j] == k:
+            break
+    move_member(m, e, j, c, k, r)
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def refill(m, first, lead_target, q, share, keys_fill, keys_pick, week, promoted):  # pragma: no cover - jit
+    """One week of replacement for every experiment, cartel and cell (see the module docstring).
+
+    ``q`` (E, 7): this week's fill probability of an open role; ``share`` (E, 7): the specialists' shares;
+    ``promoted`` (E, N') is incremented.
+    """
+    b_idx, b_start, b_count, cell, cell_role = m[6], m[7], m[8], m[1], m[13]
+    n_e, n = lead_target.shape
+    for e in range(n_e):
+        kf0, kf1 = keys_fill[e, 0], keys_fill[e, 1]
+        kp0, kp1 = keys_pick[e, 0], keys_pick[e, 1]
+        for c in range(n):
+            base = c * 7
+            tot = 0
+            for r in range(7):
+                tot += b_count[e, base + r]
+            if tot == 0:
+                continue
+            for v in range(lead_target[e, c] - b_count[e, base + LEADER]):
+                if uniform(kf0, kf1, c, v, 7, week) >= q[e, LEADER]:
+                    continue
+                npb = b_count[e, base + PLAZA_BOSS]
+                if npb == 0:
+                    break
+                x = min(int(uniform(kp0, kp1, c, v, 7, week) * npb), npb - 1)
+                j = b_idx[e, b_start[e, base + PLAZA_BOSS] + x]
+                move_member(m, e, j, c, cell[e, j], LEADER)
+                promoted[e, c] += 1
+            for k in range(first[e, c], first[e, c + 1]):
+                nk = 0
+                for r in range(7):
+                    nk += cell_role[e, k, r]
+                rest = nk - cell_role[e, k, LEADER] - cell_role[e, k, PLAZA_BOSS]
+                if rest <= 0:
+                    continue
+                if cell_role[e, k, PLAZA_BOSS] == 0 and uniform(kf0, kf1, k, 0, PLAZA_BOSS, week) < q[e, PLAZA_BOSS]:
+                    if _promote(m, e, c, k, PLAZA_BOSS, kp0, kp1, 0, week):
+                        promoted[e, c] += 1
+                        rest -= 1
+                for r in (LOGISTICS, PRODUCTION, FINANCE):
+                    want = int(share[e, r] * rest + 0.5)
+                    for v in range(want - cell_role[e, k, r]):
+                        if uniform(kf0, kf1, k, v, r, week) >= q[e, r]:
+                            continue
+                        if not _promote(m, e, c, k, r, kp0, kp1, v + 1, week):
+                            break
+                        promoted[e, c] += 1

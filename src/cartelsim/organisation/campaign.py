@@ -1,0 +1,223 @@
+"""The campaign chain in abstraction: surveillance, a target list, strikes (``models/organisation.md``).
+
+Everything here is a rate or a probability acting on synthetic members and assets; nothing is nominated,
+planned or optimised. Each week of an active ``strike_campaign``:
+
+1. **Surveillance.** Each member and each warehouse, lab and vehicle is detected with probability
+   p = 1 - exp(-sorties_per_week * detect_per_sortie[role or kind] * detection_factor) (``cooperation``
+   sets the factor; 1 when bilateral). Drawn as a binomial count per (cartel, role) and per (cartel,
+   kind), then that many distinct items uniformly within the group: the same distribution as one
+   Bernoulli per item. Safe houses are never detected or listed.
+2. **Target list**, only from this week's detections, in a fixed order set by the strategy (no
+   optimisation): ``leadership``: leaders, then plaza bosses; ``logistics``: warehouses, labs, vehicles,
+   then logistics members; ``mixed``: the two lists alternately; ``opportunistic``: everything detected, in
+   detection order. Within a tier, detection order (a uniform draw per item). Each entry is misidentified
+   (not a member, or not the cartel's asset) with probability ``misidentification_share``.
+3. **Strikes**: up to the week's strikes, each on the top entry, succeeding with
+   ``success_probability``. A failed strike leaves the entry on top, so the next strike repeats it. A
+   successful strike on a correctly identified entry kills the member or destroys the asset (rebuilt after
+   a geometric delay); on a misidentified person it kills that person, a civilian (our reading of the
+   spec's "a misidentified strike kills civilians only": the person mistaken for a member is a civilian,
+   whom tallies like New America's count as militants). Every strike also kills bystanders:
+   negative-binomial(``civilian_deaths_per_strike_mean``, ``civilian_deaths_dispersion``), drawn in
+   :meth:`~cartelsim.organisation.layer.OrganisationLayer.step`.
+
+Outputs are counts per experiment and cartel (the cartel whose member or asset the entry names).
+
+Examples
+--------
+>>> STRATEGIES.index("logistics"), int(MEMBER_TIER[0, 1]), int(ASSET_TIER[1, 3])
+(1, 1, 2)
+
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from cartelsim.organisation.assets import destroy_asset
+from cartelsim.organisation.members import remove_member
+from cartelsim.organisation.roles import LAB, LEADER, LOGISTICS, PLAZA_BOSS, VEHICLE, WAREHOUSE
+from cartelsim.philox import uniform
+from cartelsim.policies.organisation import STRIKE_TARGETS
+
+__all__ = ["ASSET_TIER", "MEMBER_TIER", "STRATEGIES", "geometric_delay", "strike_week"]
+
+#: Strategy codes (index into this tuple), as the ``strike_campaign`` key ``target`` names them.
+STRATEGIES: tuple[str, ...] = STRIKE_TARGETS
+MIXED = STRATEGIES.index("mixed")
+
+#: Tier of each role (columns) on each strategy's list (rows); -1: not listed. For ``mixed`` the leadership
+#: tiers are 0-1 and the logistics tiers 10-13: the two lists are interleaved.
+MEMBER_TIER = np.full((4, 7), -1, np.int64)
+MEMBER_TIER[0, LEADER], MEMBER_TIER[0, PLAZA_BOSS] = 0, 1
+MEMBER_TIER[1, LOGISTICS] = 3
+MEMBER_TIER[2, LEADER], MEMBER_TIER[2, PLAZA_BOSS], MEMBER_TIER[2, LOGISTICS] = 0, 1, 13
+MEMBER_TIER[3, :] = 0
+#: Tier of each asset kind (columns) on each strategy's list (rows); safe houses are never listed.
+ASSET_TIER = np.full((4, 4), -1, np.int64)
+ASSET_TIER[1, WAREHOUSE], ASSET_TIER[1, LAB], ASSET_TIER[1, VEHICLE] = 0, 1, 2
+ASSET_TIER[2, WAREHOUSE], ASSET_TIER[2, LAB], ASSET_TIER[2, VEHICLE] = 10, 11, 12
+ASSET_TIER[3, WAREHOUSE], ASSET_TIER[3, LAB], ASSET_TIER[3, VEHICLE] = 0, 0, 0
+
+
+@numba.njit(cache=True, nogil=True)
+def geometric_delay(u, mean):  # pragma: no cover - jit
+    """Weeks until a destroyed asset is back: geometric on 1, 2, ... with the given mean (>= 1)."""
+    if mean <= 1.0:
+        return 1
+    return 1 + math.floor(math.log1p(-u) / math.log1p(-1.0 / mean))
+
+
+@numba.njit(cache=True, nogil=True)
+def _pick(idx, start, n, d, mark, k0, k1, b, tag, week, out, o):  # pragma: no cover - jit
+    """Write ``d`` distinct items of a bucket (uniformly) into ``out[o:]``; leaves ``mark`` clear."""
+    if d <= 0 or n <= 0:
+        return o
+    if d >= n:
+        for i in range(n):
+            out[o + i] = idx[start + i]
+        return o + n
+    take = d * 2 <= n  # else mark the n - d items to leave out
+    want = d if take else n - d
+    got = 0
+    a = 0
+    while got < want:
+        item = idx[start + min(int(uniform(k0, k1, b, a, tag, week) * n), n - 1)]
+        a += 1
+        if not mark[item]:
+            mark[item] = True
+            got += 1
+            if take:
+                out[o] = item
+                o += 1
+    for i in range(n):
+        item = idx[start + i]
+        if mark[item]:
+            mark[item] = False
+        elif not take:
+            out[o] = item
+            o += 1
+    return o
+
+
+@numba.njit(cache=True, nogil=True)
+def strike_week(
+    m,
+    a,
+    mark,
+    det_m,
+    det_a,
+    strategy,
+    n_strikes,
+    success,
+    misid,
+    rebuild_mean,
+    keys,
+    week,
+    member_tier,
+    asset_tier,
+    out,
+    events,
+    n_events,
+):  # pragma: no cover - jit
+    """One week of the chain for every experiment with an active campaign (``strategy[e] >= 0``).
+
+    ``keys`` (5, E, 2): streams pick, order, misidentified, success, rebuild. ``out`` (6, E, N) is
+    incremented: strikes, misidentified strikes, members killed, leaders killed, assets destroyed,
+    misidentified persons killed (civilians). Each leader or plaza boss killed is logged in
+    ``events[n_events[0]]`` as (experiment, cartel, cell, role, 1 = killing) for the layer's adaptation.
+    """
+    m_role, m_cartel, b_idx, b_start = m[2], m[0], m[6], m[7]
+    a_kind, a_cartel, a_idx, a_start = a[2], a[1], a[6], a[7]
+    n_e = strategy.shape[0]
+    a_mark = np.zeros(a_kind.shape[1], np.bool_)
+    for e in range(n_e):
+        s = strategy[e]
+        if s < 0 or n_strikes[e] <= 0:
+            continue
+        nb_m = det_m.shape[1]
+        nb_a = det_a.shape[1]
+        size = 0
+        for b in range(nb_m):
+            if member_tier[s, b % 7] >= 0:
+                size += min(det_m[e, b], m[8][e, b])
+        for b in range(nb_a):
+            if asset_tier[s, b % 4] >= 0:
+                size += min(det_a[e, b], a[8][e, b])
+        if size == 0:
+            continue
+        ids = np.empty(size, np.int64)
+        is_asset = np.zeros(size, np.bool_)
+        o = 0
+        for b in range(nb_m):
+            if member_tier[s, b % 7] >= 0 and det_m[e, b] > 0:
+                d = det_m[e, b]
+                o = _pick(
+                    b_idx[e], b_start[e, b], m[8][e, b], d, mark, keys[0, e, 0], keys[0, e, 1], b, 0, week, ids, o
+                )
+        n_mem = o
+        for b in range(nb_a):
+            if asset_tier[s, b % 4] >= 0 and det_a[e, b] > 0:
+                d = det_a[e, b]
+                o = _pick(
+                    a_idx[e], a_start[e, b], a[8][e, b], d, a_mark, keys[0, e, 0], keys[0, e, 1], b, 1, week, ids, o
+                )
+        is_asset[n_mem:o] = True
+        key = np.empty(o)
+        group = np.zeros(o, np.int64)
+        for i in range(o):
+            tier = asset_tier[s, a_kind[e, ids[i]]] if is_asset[i] else member_tier[s, m_role[e, ids[i]]]
+            group[i] = tier // 10
+            key[i] = tier + uniform(keys[1, e, 0], keys[1, e, 1], ids[i], int(is_asset[i]), 0, week)
+        order = np.argsort(key)
+        if s == MIXED:  # alternate: leadership entry, logistics entry, ...
+            lead = order[group[order] == 0]
+            logi = order[group[order] == 1]
+            merged = np.empty(o, np.int64)
+            i = j = p = 0
+            while p < o:
+                if i < lead.size and (p % 2 == 0 or j >= logi.size):
+                    merged[p] = lead[i]
+                    i += 1
+                else:
+                    merged[p] = logi[j]
+                    j += 1
+                p += 1
+            order = merged
+        top = 0
+        for k in range(n_strikes[e]):
+            if top >= o:
+                break
+            i = order[top]
+            item = ids[i]
+            asset = is_asset[i]
+            c = a_cartel[e, item] if asset else m_cartel[e, item]
+            out[0, e, c] += 1
+            wrong = uniform(keys[2, e, 0], keys[2, e, 1], item, int(asset), 0, week) < misid[e]
+            hit = uniform(keys[3, e, 0], keys[3, e, 1], k, 0, 0, week) < success[e]
+            if wrong:
+                out[1, e, c] += 1
+            if not hit:
+                continue
+            top += 1
+            if wrong:
+                if not asset:
+                    out[5, e, c] += 1
+            elif asset:
+                u = uniform(keys[4, e, 0], keys[4, e, 1], item, 0, 0, week)
+                destroy_asset(a, e, item, week, geometric_delay(u, rebuild_mean[e]))
+                out[4, e, c] += 1
+            else:
+                r = remove_member(m, e, item)
+                out[2, e, c] += 1
+                if r == LEADER:
+                    out[3, e, c] += 1
+                if r == LEADER or r == PLAZA_BOSS:
+                    ev = n_events[0]
+                    events[ev, 0], events[ev, 1], events[ev, 2] = e, c, m[1][e, item]
+                    events[ev, 3], events[ev, 4] = r, 1
+                    n_events[0] = ev + 1

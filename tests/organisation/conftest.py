@@ -1,0 +1,105 @@
+"""Helpers for the organisation layer's tests: small scenarios and a hand-driven weekly loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pytest
+
+from cartelsim.ecosystem import EcosystemModel
+from cartelsim.network import load_network
+from cartelsim.organisation.layer import OrganisationLayer
+from cartelsim.organisation.members import Members
+from cartelsim.params import defaults
+from cartelsim.recorder import Recorder
+from cartelsim.simulation import ECO
+
+CAMPAIGN = """
+[[policy]]
+name = "strikes"
+  [[policy.intervention]]
+  type = "strike_campaign"
+  start = {start}
+  target = "{target}"
+  sorties_per_week = {sorties}
+  strikes_per_week = {strikes}
+"""
+
+
+def org_text(
+    policies: str = "",
+    start: str = "2012-01-01",
+    end: str = "2013-01-01",
+    replicates: int = 1,
+    scale: float = 0.05,
+    record: str = "{ national = 1, groups = 52 }",
+    extra: str = "",
+) -> str:
+    """A small scenario with the organisation layer on."""
+    return f"""
+[scenario]
+name = "org-test"
+start = {start}
+end = {end}
+seed = 11
+replicates = {replicates}
+layers = ["ecosystem", "organisation"]
+record = {record}
+[parameters]
+organisation_scale = {scale}
+{extra}
+{policies}
+"""
+
+
+def check_members(m: Members) -> None:
+    """Internal consistency of the member arrays, bucket index and counts."""
+    n_e = m.cartel.shape[0]
+    for e in range(n_e):
+        act = np.flatnonzero(m.active[e])
+        b = m.cartel[e, act].astype(np.int64) * 7 + m.role[e, act]
+        assert (m.b_idx[e, m.pos[e, act]] == act).all()
+        assert (m.b_start[e, b] <= m.pos[e, act]).all()
+        assert (m.pos[e, act] < m.b_start[e, b] + m.b_count[e, b]).all()
+        np.testing.assert_array_equal(np.bincount(b, minlength=m.b_count.shape[1]), m.b_count[e])
+        cr = np.zeros_like(m.cell_role[e])
+        np.add.at(cr, (m.cell[e, act], m.role[e, act]), 1)
+        np.testing.assert_array_equal(cr, m.cell_role[e])
+        free = m.free[e, : m.n_free[e]]
+        assert not m.active[e, free].any()
+        assert len(set(free.tolist())) == free.size
+
+
+def drive(
+    weeks: int,
+    params: Sequence[dict[str, float]] | None = None,
+    interventions: Sequence[Sequence[object]] | None = None,
+    seeds: Sequence[int] = (1,),
+    each_week: Callable[[int, np.ndarray, OrganisationLayer], None] | None = None,
+    start_members: float = 115000.0,
+) -> tuple[np.ndarray, OrganisationLayer]:
+    """Run the ecosystem plus the layer for ``weeks`` from 2012, calling ``each_week(t, state, layer)`` after
+    each week's write-back; return the final state and the layer."""
+    n_e = len(seeds)
+    params = list(params or [defaults() for _ in range(n_e)])
+    ivs = list(interventions or [[] for _ in range(n_e)])
+    model = EcosystemModel(load_network())
+    state = model.initial_state(np.full(n_e, start_members))
+    layer = OrganisationLayer(list(seeds), params, ivs, weeks)  # type: ignore[arg-type]
+    rec = Recorder(n_e, weeks, 1, 1)
+    rec.add_level("cartel", load_network().ids)
+    eco = [np.array([p[k] for p in params]) for k in ECO]
+    for t in range(weeks):
+        flows = model.flows(state, *eco)
+        layer.step(t, t, state, flows, rec)
+        flows.apply(state)
+        layer.write_back(state)
+        if each_week is not None:
+            each_week(t, state, layer)
+    return state, layer
+
+
+@pytest.fixture(scope="module")
+def network():
+    return load_network()
