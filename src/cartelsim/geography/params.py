@@ -1,7 +1,8 @@
 """Parameters of the geography layer (route model after Dell 2015), declared once.
 
-The lead merges :data:`GEOGRAPHY` into the global parameter spec (``cartelsim.params``); the
-:class:`ParamSpec` below has the same shape and will be replaced by that import.
+:data:`GEOGRAPHY` is registered in the flat parameter namespace by ``cartelsim.params`` (one explicit
+line at its end), so scenario files may override these names in ``[parameters]`` or make them
+uncertain in ``[uncertainty]``.
 
 Dell's estimates of the congestion parameters (``gamma``, ``phi_t``) could not be read offline, so
 every default here is an assumption; the functional form and the bound ``gamma >= 10`` are from her
@@ -20,44 +21,12 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-__all__ = ["GEOGRAPHY", "ParamSpec", "defaults"]
+from cartelsim.params import ParamSpec
+
+__all__ = ["GEOGRAPHY", "defaults"]
 
 DELL2015 = "Dell, AER 105(6):1738 (2015), replication code FrankWolfe.m / DrugNet.m"
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One model parameter (same fields as ``cartelsim.params.ParamSpec``).
-
-    Parameters
-    ----------
-    name : str
-        Machine name; says its unit (``_km``, ``_share``, ``_probability``, ``_factor``).
-    default : float
-        Default value.
-    low, high : float
-        Physical plausibility bounds (inclusive).
-    unit : str
-        Unit in words.
-    doc : str
-        One-line description.
-    source : str
-        Citation of the default, or text starting with ``"assumption"``.
-    range : tuple of float, optional
-        Default uncertainty range (uniform).
-
-    """
-
-    name: str
-    default: float
-    low: float
-    high: float
-    unit: str
-    doc: str
-    source: str
-    range: tuple[float, float] | None
 
 
 GEOGRAPHY: tuple[ParamSpec, ...] = (
