@@ -4,6 +4,9 @@ A bundle is a directory built as ``DIR.partial/`` and renamed to ``DIR`` when co
 ``experiments.parquet``, ``outcomes.parquet`` (long table sorted by experiment_id, level, group,
 variable, week), ``groups.parquet`` and ``manifest.json``.
 
+A resumable run (``cartelsim run``, ``cartelsim sweep``) builds ``DIR.partial/`` from part files and
+streams them into these files at the end (:mod:`cartelsim.partial`).
+
 Examples
 --------
 >>> import cartelsim, tempfile, pathlib
@@ -48,6 +51,10 @@ from cartelsim.timeline import dates_of
 __all__ = ["BundleExistsError", "Results", "batch_table", "load", "write_bundle"]
 
 FORMAT_VERSION = "1.0"
+OUTCOME_ROW_GROUP = 1 << 20
+"""Rows per row group of ``outcomes.parquet`` (every group but the last holds exactly this many)."""
+EXPERIMENT_ROW_GROUP = 1 << 16
+"""Rows per row group of ``experiments.parquet``."""
 OUTCOME_COLUMNS = (
     "experiment_id",
     "scenario",
@@ -212,8 +219,8 @@ def make_manifest(
 
 
 def manifest_hash(manifest: dict[str, Any]) -> str:
-    """Short hash of the manifest's reproducible part (everything but wall time and creation time)."""
-    keep = {k: v for k, v in manifest.items() if k not in ("wall_time_s", "write_time_s", "created")}
+    """Short hash of the manifest's reproducible part (all but wall and creation times and how it was run)."""
+    keep = {k: v for k, v in manifest.items() if k not in ("wall_time_s", "write_time_s", "created", "execution")}
     return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -242,10 +249,9 @@ def write_bundle(
     partial.mkdir(parents=True)
     try:
         t0 = time.perf_counter()
-        with pq.ParquetWriter(partial / "outcomes.parquet", OUTCOME_SCHEMA, compression="zstd") as w:
+        with _RowGroupWriter(partial / "outcomes.parquet", OUTCOME_SCHEMA, OUTCOME_ROW_GROUP) as w:
             for t in tables:
-                if t.num_rows:
-                    w.write_table(t.cast(OUTCOME_SCHEMA), row_group_size=1 << 20)
+                w.write(t)
         pq.write_table(pa.Table.from_pandas(experiments, preserve_index=False), partial / "experiments.parquet")
         pq.write_table(pa.Table.from_pandas(groups, preserve_index=False), partial / "groups.parquet")
         manifest = {**manifest, "write_time_s": round(time.perf_counter() - t0, 3)}
@@ -253,14 +259,60 @@ def write_bundle(
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    _replace_dir(partial, out)
+    return out
+
+
+def _replace_dir(src: Path, out: Path) -> None:
+    """Rename ``src`` to ``out``, moving an existing ``out`` aside first and deleting it afterwards."""
     if out.exists():
         trash = out.with_name(out.name + f".old-{os.getpid()}")
         out.rename(trash)
-        partial.rename(out)
+        src.rename(out)
         shutil.rmtree(trash, ignore_errors=True)
     else:
-        partial.rename(out)
-    return out
+        src.rename(out)
+
+
+class _RowGroupWriter:
+    """Stream tables into one Parquet file in row groups of exactly ``rows`` rows (the last may be shorter).
+
+    The file's row groups, and so the dictionaries Parquet readers rebuild per row group, depend only on
+    the rows written, never on how they were split into tables; memory stays within about one row group
+    plus the table being added.
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema, rows: int) -> None:
+        self.schema, self.rows = schema, rows
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self._buf: list[pa.Table] = []
+        self._n = 0
+
+    def write(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        self._buf.append(table.cast(self.schema))
+        self._n += table.num_rows
+        while self._n >= self.rows:
+            joined = pa.concat_tables(self._buf)
+            self._writer.write_table(joined.slice(0, self.rows), row_group_size=self.rows)
+            rest = joined.slice(self.rows)
+            self._buf, self._n = ([rest] if rest.num_rows else []), rest.num_rows
+
+    def close(self) -> None:
+        if self._n:
+            self._writer.write_table(pa.concat_tables(self._buf), row_group_size=self.rows)
+        self._buf, self._n = [], 0
+        self._writer.close()
+
+    def __enter__(self) -> _RowGroupWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._writer.close()
 
 
 @dataclass
