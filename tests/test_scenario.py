@@ -79,7 +79,7 @@ BAD = [
     (header() + pol(name="Bad Name"), "[[policy]] #1 key 'name'", "[a-z0-9][a-z0-9-]*"),
     (header() + pol(name="baseline"), "[[policy]] #1 key 'name'", "reserved"),
     (header() + pol() + pol(), "[[policy]] #2 key 'name'", "duplicate"),
-    (header() + pol(type="drone"), "intervention #1 key 'type'", "incapacitation, recruitment"),
+    (header() + pol(type="drone"), "intervention #1 key 'type'", "incapacitation, interdiction, recruitment"),
     (header() + pol(start="2015-01-01"), "key 'start'", "before the scenario's end"),
     (header() + pol(keys="  factor = -1\n"), "(recruitment) key 'factor'", "[0, 100]"),
     (
@@ -117,3 +117,15 @@ def test_missing_file():
 def test_distribution_key_accepted():
     sc = Scenario.from_text(header() + pol(keys='  factor = { dist = "uniform", low = 0.4, high = 0.6 }\n'))
     assert isinstance(sc.policies[0].interventions[0].factor, Distribution)
+
+
+def test_intervention_needs_its_layer():
+    text = header() + pol(type="crackdown", keys='  municipalities = ["28027"]\n  cost_factor = 2.0\n')
+    with pytest.raises(ScenarioError, match=r"acts on the geography layer.*add \"geography\""):
+        Scenario.from_text(text)
+
+
+def test_code_list_error_names_the_word_all():
+    text = header(layers='["ecosystem", "geography"]') + pol(type="interdiction", keys='  ports = "some"\n')
+    with pytest.raises(ScenarioError, match="'all'"):
+        Scenario.from_text(text)

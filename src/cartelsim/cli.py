@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cartelsim.results import Results
+    from cartelsim.sampling import Design
+    from cartelsim.scenario import Scenario
 
 app = typer.Typer(
     name="cartelsim",
@@ -63,28 +65,29 @@ def run(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing bundle.")] = False,
     replicates: Annotated[int | None, typer.Option(help="Override the scenario's replicates.", min=1)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    executor: Annotated[str, typer.Option(help="Where batches run: serial, process or dask.")] = "serial",
+    workers: Annotated[
+        int | None, typer.Option(help="Workers for --executor process or dask (default: the CPU cores).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster).")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Experiments per batch and per part file (default: automatic).")
+    ] = None,
 ) -> None:
-    """Run every policy of SCENARIO (plus baseline) for every replicate and write a result bundle."""
-    from cartelsim.experiments import run_experiments
+    """Run every policy of SCENARIO (plus baseline) for every replicate and write a result bundle.
+
+    Resumable: finished batches are kept in OUT.partial/ while it runs; after an interruption, the same
+    command resumes from there.
+    """
     from cartelsim.scenario import Scenario, ScenarioError
 
     try:
         sc = Scenario.from_toml(scenario)
     except ScenarioError as e:
         _fail(str(e))
-    if out_dir.exists() and not overwrite:
-        _fail(f"--out {out_dir}: exists; pass --overwrite to replace it")
-    res = run_experiments(sc, replicates=replicates, progress=not quiet and sys.stderr.isatty())
-    res.save(out_dir, overwrite=overwrite)
-    n_fail = int((res.experiments["status"] == "failed").sum())
-    out.print(f"wrote {out_dir} ({len(res.experiments)} experiments, {n_fail} failed; manifest {res.hash})")
-    if n_fail:
-        for _, r in res.experiments[res.experiments["status"] == "failed"].head(5).iterrows():
-            err.print(
-                f"  experiment {r['experiment_id']} ({r['policy']}, replicate {r['replicate']}): "
-                f"{escape(str(r['message']))}"
-            )
-        raise typer.Exit(1)
+    _run_bundle(sc, out_dir, overwrite, quiet, executor, workers, scheduler, batch_size, replicates=replicates)
 
 
 def _fmt(x: float, rel: bool = False) -> str:
@@ -172,8 +175,10 @@ def plot(
 def validate() -> None:
     """Print each reproduction check: the paper's value, the model's, the tolerance and whether it holds."""
     from cartelsim.validation import ecosystem_checks
+    from cartelsim.validation_geography import geography_checks
 
     checks = ecosystem_checks()
+    checks += geography_checks()
     t = Table(
         title="cartelsim validate: model beside the literature (gaps are shown, never tuned away)",
         title_justify="left",
@@ -206,6 +211,374 @@ def params() -> None:
         out.print(f"    {escape(p.doc)}", highlight=False)
         out.print(f"    unit: {p.unit}; bounds {p.low:g}..{p.high:g}{rng}", highlight=False)
         out.print(f"    source: {escape(p.source)}", highlight=False)
+
+
+def _run_bundle(
+    sc: Scenario,
+    out_dir: Path,
+    overwrite: bool,
+    quiet: bool,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    batch_size: int | None,
+    *,
+    replicates: int | None = None,
+    design: Design | None = None,
+) -> None:
+    """Shared by ``run`` and ``sweep``: check everything, then run resumably into ``out_dir``."""
+    import importlib.util
+
+    from cartelsim.executors import EXECUTORS, ExecutorError, make_executor
+    from cartelsim.experiments import check_bundle_target, run_to_bundle
+    from cartelsim.partial import PartialBusyError, PartialMismatchError
+    from cartelsim.results import BundleExistsError
+
+    if executor not in EXECUTORS:
+        _fail(f"--executor {executor!r}: unknown; allowed: {', '.join(EXECUTORS)}")
+    for name, v in (("--workers", workers), ("--batch-size", batch_size)):
+        if v is not None and v < 1:
+            _fail(f"{name} {v}: must be a whole number >= 1")
+    if workers is not None and executor == "serial":
+        _fail("--workers applies to --executor process or dask")
+    if scheduler and executor != "dask":
+        _fail("--scheduler applies to --executor dask only")
+    if executor == "dask" and importlib.util.find_spec("distributed") is None:
+        _fail("--executor dask needs the distributed extra: pip install 'cartelsim[distributed]'")
+    try:
+        resuming = check_bundle_target(sc, out_dir, replicates=replicates, design=design, overwrite=overwrite)
+    except BundleExistsError:
+        _fail(f"--out {out_dir}: exists; pass --overwrite to replace it")
+    except PartialMismatchError as e:
+        _fail(str(e))
+    if resuming and not quiet:
+        err.print(f"resuming from {out_dir}.partial", highlight=False)
+    try:
+        pool = make_executor(executor, workers, scheduler)
+    except ExecutorError as e:
+        _fail(str(e))
+    try:
+        with pool:
+            summary = run_to_bundle(
+                sc,
+                out_dir,
+                replicates=replicates,
+                design=design,
+                executor=pool,
+                batch_size=batch_size,
+                overwrite=overwrite,
+                progress=not quiet and sys.stderr.isatty(),
+            )
+    except KeyboardInterrupt:
+        err.print(
+            f"interrupted: finished batches are kept in {out_dir}.partial; run the same command again to resume",
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
+    except (PartialBusyError, PartialMismatchError, BundleExistsError) as e:
+        _fail(str(e))
+    done = f"; {summary.resumed} were done before" if summary.resumed else ""
+    out.print(
+        f"wrote {out_dir} ({summary.n_experiments} experiments, {summary.n_failed} failed{done}; "
+        f"manifest {summary.manifest_hash})",
+        highlight=False,
+    )
+    if summary.n_failed:
+        import pandas as pd
+
+        ex = pd.read_parquet(
+            summary.path / "experiments.parquet",
+            columns=["experiment_id", "policy", "replicate", "message"],
+            filters=[("status", "==", "failed")],
+        )
+        for _, r in ex.head(5).iterrows():
+            err.print(
+                f"  experiment {r['experiment_id']} ({r['policy']}, replicate {r['replicate']}): "
+                f"{escape(str(r['message']))}"
+            )
+        raise typer.Exit(1)
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    method: Annotated[str, typer.Option(help="Design: lhs, morris or sobol.")],
+    samples: Annotated[
+        int,
+        typer.Option(
+            help="SALib sample size: rows (lhs), trajectories (morris, (D+1) rows each) or base samples "
+            "(sobol: a power of 2, (2D+2) rows each), D factors."
+        ),
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Bundle directory to write.")],
+    executor: Annotated[str, typer.Option(help="Where batches run: serial, process or dask.")] = "serial",
+    workers: Annotated[
+        int | None, typer.Option(help="Workers for --executor process or dask (default: the CPU cores).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster).")
+    ] = None,
+    all_uncertain: Annotated[
+        bool,
+        typer.Option(
+            help="Sweep every parameter with a default range (uniform over it; \\[uncertainty] tables keep theirs)."
+        ),
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace an existing bundle; discard another run's OUT.partial.")
+    ] = False,
+    design_seed: Annotated[int | None, typer.Option(help="Seed of the design (default: the scenario's seed).")] = None,
+    num_levels: Annotated[int | None, typer.Option(help="Morris grid levels (even; default 4).")] = None,
+    second_order: Annotated[
+        bool | None, typer.Option("--second-order/--no-second-order", help="Sobol: second-order indices (default on).")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Experiments per batch and per part file (default: automatic).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Sample SCENARIO's uncertain parameters (LHS, Morris or Sobol) and run every policy for every sample.
+
+    Design row r is replicate r under every policy (paired seeds). The bundle's experiments table holds
+    the sampled values, its manifest the design. Resumable: rerun the same command after an interruption.
+    """
+    from cartelsim.sampling import METHODS
+    from cartelsim.scenario import Scenario, ScenarioError
+    from cartelsim.sweep import sweep_design
+
+    try:
+        sc = Scenario.from_toml(scenario)
+    except ScenarioError as e:
+        _fail(str(e))
+    if method not in METHODS:
+        _fail(f"--method {method!r}: unknown; allowed: {', '.join(METHODS)}")
+    if samples < 1:
+        _fail(f"--samples {samples}: must be a whole number >= 1")
+    if design_seed is not None and design_seed < 0:
+        _fail(f"--design-seed {design_seed}: must be a whole number >= 0")
+    options: dict[str, object] = {}
+    if num_levels is not None:
+        if method != "morris":
+            _fail("--num-levels applies to --method morris only")
+        options["num_levels"] = num_levels
+    if second_order is not None:
+        if method != "sobol":
+            _fail("--second-order/--no-second-order applies to --method sobol only")
+        options["calc_second_order"] = second_order
+    try:
+        design = sweep_design(sc, method, samples, all_uncertain=all_uncertain, seed=design_seed, **options)
+    except ValueError as e:
+        _fail(f"{scenario}: {e}")
+    if not quiet:
+        err.print(
+            f"{method} design: {design.n_rows} rows x {len(design.factors)} factors ({', '.join(design.names)}); "
+            f"{design.n_rows * len(sc.all_policies)} experiments",
+            highlight=False,
+        )
+    _run_bundle(sc, out_dir, overwrite, quiet, executor, workers, scheduler, batch_size, design=design)
+
+
+@app.command()
+def calibrate(
+    free: Annotated[
+        str | None,
+        typer.Option(
+            help="Parameters to fit, comma-separated names or symbols (rho, eta, theta, omega, C0); "
+            "the others are held at their defaults. Default: recruitment_per_member_per_week,"
+            "conflict_rate_per_member_pair_per_week (returns the reference values)."
+        ),
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the fitted values as a [parameters] block (TOML).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing --out file.")] = False,
+) -> None:
+    """Refit the ecosystem to 0.1 x (homicides + missing persons), 2012-2021, as Prieto-Curiel et al. (2023) did.
+
+    Explicit Euler from the Zipf start, least squares on weekly deaths, L-BFGS-B within the authors' bounds.
+    """
+    from cartelsim.calibrate import DEFAULT_FREE, FIT_PARAMETERS, parse_free
+    from cartelsim.calibrate import calibrate as _calibrate
+    from cartelsim.params import PARAMS
+
+    try:
+        names = parse_free([x for x in free.split(",") if x.strip()] if free is not None else DEFAULT_FREE)
+    except ValueError as e:
+        _fail(f"--free: {e}")
+    if out_file is not None:
+        if out_file.exists() and not overwrite:
+            _fail(f"--out {out_file}: exists; pass --overwrite to replace it")
+        if not out_file.parent.is_dir():
+            _fail(f"--out {out_file}: folder {out_file.parent} does not exist")
+    with err.status(f"fitting {', '.join(names)} (L-BFGS-B)"):
+        fit = _calibrate(names)
+    symbols = dict(zip(FIT_PARAMETERS, ("rho", "eta", "theta", "omega", "C0"), strict=True))
+    t = Table(title="fitted parameters", title_justify="left")
+    for col in ("parameter", "symbol", "value", "reference", "change", "status", "unit"):
+        t.add_column(col, justify="right" if col in ("value", "reference", "change") else "left")
+    for k in FIT_PARAMETERS:
+        v, ref = fit.parameters[k], PARAMS[k].default
+        change = f"{(v / ref - 1) * 100:+.3f}%" if k in fit.free else ""
+        status = "fitted" if k in fit.free else "held"
+        t.add_row(k, symbols[k], f"{v:.6g}", f"{ref:.6g}", change, status, PARAMS[k].unit)
+    out.print(t)
+    y = Table(
+        title="fit by year: cartel-member conflict deaths (data = 0.1 x (homicides + missing persons))",
+        title_justify="left",
+    )
+    for col in ("year", "data", "target (spline)", "model", "model vs data"):
+        y.add_column(col, justify="right")
+    for _, r in fit.table().iterrows():
+        y.add_row(
+            str(int(r["year"])), f"{r['data']:,.0f}", f"{r['target']:,.0f}", f"{r['model']:,.0f}", f"{r['gap']:+.1%}"
+        )
+    out.print(y)
+    out.print(
+        f"loss (sum over 520 weeks of (model deaths - target)^2): {fit.loss:,.1f}; "
+        f"{fit.iterations} iterations, {fit.evaluations} model runs; {fit.message}",
+        highlight=False,
+    )
+    if not fit.success:
+        err.print(f"[yellow]warning:[/] the optimiser did not report convergence: {escape(fit.message)}")
+    if out_file is not None:
+        out_file.write_text(fit.toml(), encoding="utf-8")
+        out.print(f"wrote {out_file}")
+
+
+@app.command()
+def routes(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    at: Annotated[str, typer.Option("--at", help="Date to show (YYYY-MM-DD), within the run.")],
+    policy: Annotated[
+        str, typer.Option("--policy", help="Policy whose shocks apply (default: baseline).")
+    ] = "baseline",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Also write a map of the routes (PNG).")] = None,
+) -> None:
+    """Print the predicted trafficking routes at a date (origins' ports and paths, busiest places, port shares).
+
+    With --out FILE.png, also draw them on a map of the municipalities.
+    """
+    import numpy as np
+
+    from cartelsim.geography import data
+    from cartelsim.geography.layer import routes_at
+    from cartelsim.policies.geography import Crackdown
+    from cartelsim.scenario import Scenario, ScenarioError
+    from cartelsim.timeline import date_of
+
+    try:
+        sc = Scenario.from_toml(scenario)
+    except ScenarioError as e:
+        _fail(str(e))
+    d = _date(at, "--at")
+    assert d is not None
+    if not sc.start <= d < sc.end:
+        _fail(f"--at {d}: outside the run; allowed: {sc.start} to {sc.end} (end exclusive)")
+    names = [p.name for p in sc.all_policies]
+    if policy not in names:
+        _fail(f"--policy {policy!r}: not in {scenario}; allowed: {', '.join(names)}")
+    if out_file is not None and out_file.suffix.lower() != ".png":
+        _fail(f"--out {out_file}: must be a .png file")
+    week = sc.week(d)
+    graph, sol, plain = routes_at(sc, week, policy)
+    wide = out if out.is_terminal else Console(width=130, soft_wrap=True)  # pipes and files: no truncated codes
+    muni = data.municipalities().set_index("code")
+    ports = data.ports().set_index("port_code")
+    shocked = sol is not plain
+    now = np.array([week])
+    active = [iv for iv in sc.policy(policy).interventions if iv.layer == "geography" and iv.active(now, sc.week)[0]]
+    out.print(
+        f"[bold]{sc.name}[/]: policy {policy} at {date_of(week, sc.start.year)} (week {week}); "
+        f"{len(active)} geography intervention{'s' if len(active) != 1 else ''} active"
+        + ("" if "geography" in sc.layers else "; note: the scenario's layers do not include geography"),
+        highlight=False,
+    )
+    t = Table(title="Origins (producing regions, an assumption) and their routes", title_justify="left")
+    for c in ("origin", "municipality", "state", "port", "path km", "cost km-eq", "steps"):
+        t.add_column(c, justify="right" if c in ("path km", "cost km-eq", "steps") else "left", no_wrap=True)
+    for k, o in enumerate(sol.origins.tolist()):
+        code = str(graph.codes[o])
+        p = int(sol.origin_port[k])
+        port = f"{graph.port_codes[p]} {ports.loc[graph.port_codes[p], 'port_name']}" if p >= 0 else "no route"
+        t.add_row(
+            code,
+            str(muni.loc[code, "name"]),
+            str(muni.loc[code, "state_name"]),
+            port,
+            _fmt(float(sol.origin_length_km[k])),
+            _fmt(float(sol.origin_cost_km[k])) if p >= 0 else "-",
+            str(sol.path(k).size),
+        )
+    wide.print(t)
+    busiest = sorted(range(graph.n_municipalities), key=lambda i: (-int(sol.n_routes[i]), str(graph.codes[i])))[:10]
+    t = Table(title="Busiest municipalities (n_routes: origin routes through them)", title_justify="left")
+    for c in ("code", "municipality", "state", "n_routes", *(["unshocked"] if shocked else [])):
+        t.add_column(c, justify="right" if c in ("n_routes", "unshocked") else "left", no_wrap=True)
+    for i in busiest:
+        code = str(graph.codes[i])
+        row = [code, str(muni.loc[code, "name"]), str(muni.loc[code, "state_name"]), str(int(sol.n_routes[i]))]
+        t.add_row(*row, *([str(int(plain.n_routes[i]))] if shocked else []))
+    wide.print(t)
+    t = Table(title="Ports: share of the flow crossing the border", title_justify="left")
+    for c in ("port", "name", "twin municipality", "capacity", "flow_share", *(["unshocked"] if shocked else [])):
+        t.add_column(c, justify="right" if c in ("capacity", "flow_share", "unshocked") else "left", no_wrap=True)
+    for p in sorted(range(graph.n_ports), key=lambda j: (-float(sol.flow_share[j]), str(graph.port_codes[j]))):
+        code = str(graph.port_codes[p])
+        row = [code, str(ports.loc[code, "port_name"]), str(ports.loc[code, "twin_name"])]
+        row += [f"{graph.capacity_share[p]:.1%}", f"{sol.flow_share[p]:.1%}"]
+        t.add_row(*row, *([f"{plain.flow_share[p]:.1%}"] if shocked else []))
+    wide.print(t)
+    diverted = int(((sol.n_routes > 0) & (plain.n_routes == 0)).sum())
+    out.print(
+        f"{sol.n_municipalities_on_routes} municipalities on routes ({diverted} diverted onto, vs no shocks); "
+        f"flow reaching the border after seizures {sol.flow_to_border:.3g} of {sol.supply.sum():.3g} supplied",
+        highlight=False,
+    )
+    if out_file is not None:
+        from cartelsim.geography.route_map import plot_routes
+
+        title = f"{sc.name}: {policy}, {date_of(week, sc.start.year)}"
+        treated = np.zeros(graph.n_municipalities, dtype=bool)
+        for iv in active:
+            if isinstance(iv, Crackdown):
+                treated |= np.isin(graph.state_codes, iv.states or ()) | np.isin(graph.codes, iv.municipalities or ())
+        stamp = f"scenario {scenario.name}"
+        plot_routes(graph, sol, out_file, title, plain if shocked else None, treated=treated, stamp=stamp)
+        out.print(f"wrote {out_file}")
+
+
+@app.command("map")
+def map_(
+    bundle: Annotated[Path, typer.Argument(help="Result bundle directory.")],
+    variable: Annotated[str, typer.Option("--variable", help="Outcome to map, e.g. new_conflict_deaths.")],
+    at: Annotated[str, typer.Option("--at", help="Date to show (YYYY-MM-DD), within the run.")],
+    level: Annotated[str, typer.Option("--level", help="state or municipality.")] = "state",
+    policy: Annotated[str, typer.Option("--policy", help="Policy to map (default: baseline).")] = "baseline",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="PNG to write (default: map_<variable>_<level>_<policy>_<date>.png).")
+    ] = None,
+    vs: Annotated[
+        str | None, typer.Option("--vs", help="Map the difference --policy minus this policy (e.g. baseline).")
+    ] = None,
+) -> None:
+    """Draw a choropleth of Mexico of one outcome at a date, by state or municipality (flows per week).
+
+    The footer carries the bundle's manifest hash; with several replicates the map shows the median.
+    """
+    from cartelsim.geography.maps import LEVELS, MapError, bundle_map
+
+    if level not in LEVELS:
+        _fail(f"--level {level!r}: allowed: {', '.join(LEVELS)}")
+    if out_file is not None and out_file.suffix.lower() != ".png":
+        _fail(f"--out {out_file}: must be a .png file")
+    d = _date(at, "--at")
+    assert d is not None
+    res = _load(bundle)
+    try:
+        path = bundle_map(res, variable, d, level, policy, vs, out_file)
+    except MapError as e:
+        _fail(f"{bundle}: {e}")
+    out.print(f"wrote {path}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

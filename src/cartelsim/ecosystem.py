@@ -9,6 +9,17 @@ plus a rank-one term, ``(K C)_i = ((R C)_i + C - C_i) / (a_i + 1)``, in one fuse
 (state shape ``(experiments, cartels)``); the explicit Euler step with dt = 1 week is the model the
 authors fitted.
 
+The organisation layer may add, per experiment, an :class:`Extension` (set as
+:attr:`EcosystemModel.extension`; the fused ecosystem-only step never uses one): faction columns beyond
+the network's 150 groups, extra rivalry weights and alliance strengths per experiment (a faction's
+rivalries and alliances), and a conflict multiplier m_i per experiment and cartel (violence after
+removals). With multipliers the pair (i, j) fights at m_i + m_j - 1 times its rate, so a cartel with
+m_i > 1 suffers and inflicts m_i times its conflict while the others' conflicts are unchanged::
+
+    deaths_i = theta C_i / (a_i + 1) * (m_i (K' C)_i + (K' g)_i),  g_j = (m_j - 1) C_j
+
+with K' the kernel's numerator (R_ij + 1 plus the experiment's extra rivalry weights).
+
 Examples
 --------
 >>> import numpy as np
@@ -30,7 +41,7 @@ import numpy as np
 
 from cartelsim.network import Network, load_network
 
-__all__ = ["EcosystemModel", "Flows", "load_network"]
+__all__ = ["EcosystemModel", "Extension", "Flows", "load_network"]
 
 
 @dataclass
@@ -169,6 +180,86 @@ def _step(
         nat[e, 5] = active
 
 
+@dataclass
+class Extension:
+    """Per-experiment additions to the conflict term (set by the organisation layer).
+
+    Attributes
+    ----------
+    inv_a1 : ndarray of float64, shape (E, N')
+        1 / (a_i + 1) per experiment and column (N' >= the network's groups: faction columns follow).
+    xptr : ndarray of int64, shape (E + 1,)
+        Experiment e's extra rivalry weights are entries ``xptr[e]:xptr[e + 1]`` of ``xrow, xcol, xw``.
+    xrow, xcol : ndarray of int64
+        Rows i and columns j of the extra weights (each direction listed).
+    xw : ndarray of float64
+        Extra rivalry weight added to R_ij.
+    mult : ndarray of float64, shape (E, N')
+        Conflict multipliers m_i (1: none).
+    any_mult : ndarray of bool, shape (E,)
+        Experiments with some m_i != 1 (the others skip the second pressure).
+
+    """
+
+    inv_a1: np.ndarray
+    xptr: np.ndarray
+    xrow: np.ndarray
+    xcol: np.ndarray
+    xw: np.ndarray
+    mult: np.ndarray
+    any_mult: np.ndarray
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _pressure_ext(ce, rrow, rptr, rcol, rw, xrow, xcol, xw, lo, hi, s):  # pragma: no cover - jit
+    """s_i = (R C)_i + C - C_i plus experiment extra weights (entries lo..hi); return C."""
+    ct = _pressure(ce, rrow, rptr, rcol, rw, s)
+    for k in range(lo, hi):
+        s[xrow[k]] += xw[k] * ce[xcol[k]]
+    return ct
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _flows_ext(
+    c, rho, eta, theta, omega, rrow, rptr, rcol, rw, inv_a1, xptr, xrow, xcol, xw, mult, any_mult, rec, inc, dth, ext
+):  # pragma: no cover - jit
+    """As ``_flows``, with per-experiment alliance strengths, extra rivalry weights and multipliers."""
+    n_e, n = c.shape
+    s = np.empty(n)
+    s2 = np.empty(n)
+    g = np.empty(n)
+    for e in range(n_e):
+        ce = c[e]
+        lo, hi = xptr[e], xptr[e + 1]
+        ct = _pressure_ext(ce, rrow, rptr, rcol, rw, xrow, xcol, xw, lo, hi, s)
+        if any_mult[e]:
+            for i in range(n):
+                g[i] = (mult[e, i] - 1.0) * ce[i]
+                s[i] *= mult[e, i]
+            _pressure_ext(g, rrow, rptr, rcol, rw, xrow, xcol, xw, lo, hi, s2)
+            for i in range(n):
+                s[i] += s2[i]
+        share = eta[e] / ct if ct > 0.0 else 0.0
+        for i in range(n):
+            ci = ce[i]
+            r = rho[e] * ci
+            a = share * ci
+            d = theta[e] * ci * s[i] * inv_a1[e, i]
+            if d < 0.0:
+                d = 0.0
+            x = omega[e] * ci * ci
+            out = a + d + x
+            if out > ci + r:
+                f = (ci + r) / out
+                a *= f
+                d *= f
+                x *= f
+            rec[e, i] = r
+            inc[e, i] = a
+            dth[e, i] = d
+            ext[e, i] = x
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _apply(c, rec, inc, dth, ext):  # pragma: no cover - jit
     n_e, n = c.shape
@@ -201,6 +292,8 @@ class EcosystemModel:
             1.0 / (network.alliance_strength + 1.0),
         )
         self._counted = network.is_cartel.astype(np.float64)
+        #: Per-experiment additions set by the organisation layer (None: the network's kernel alone).
+        self.extension: Extension | None = None
 
     @property
     def n(self) -> int:
@@ -229,19 +322,44 @@ class EcosystemModel:
         rho, eta, theta, omega : ndarray, shape (E,)
             This week's parameters per experiment (see :mod:`cartelsim.params` for units).
         out : Flows, optional
-            Buffers to reuse.
+            Buffers to reuse (new ones are made when their shape differs from ``state``'s).
 
         Notes
         -----
         Incapacitations are ``eta * C_i / C`` (an absolute weekly budget shared by size). Where a
         cartel's outflows would exceed its members plus recruits (only possible far outside the
         calibrated range), they are scaled down together so that C_i stays >= 0; this never happens in
-        the reference runs.
+        the reference runs. With :attr:`extension` set, its alliance strengths, extra rivalry weights and
+        conflict multipliers apply (see the module docstring).
 
         """
-        if out is None:
+        if out is None or out.recruits.shape != state.shape:
             out = Flows(*(np.empty_like(state, dtype=np.float64) for _ in range(4)))
-        _flows(state, rho, eta, theta, omega, *self._csr, out.recruits, out.incapacitated, out.deaths, out.exits)
+        x = self.extension
+        if x is None:
+            if state.shape[1] != self.n:
+                raise ValueError(f"state has {state.shape[1]} columns; without an extension it must have {self.n}")
+            _flows(state, rho, eta, theta, omega, *self._csr, out.recruits, out.incapacitated, out.deaths, out.exits)
+        else:
+            _flows_ext(
+                state,
+                rho,
+                eta,
+                theta,
+                omega,
+                *self._csr[:4],
+                x.inv_a1,
+                x.xptr,
+                x.xrow,
+                x.xcol,
+                x.xw,
+                x.mult,
+                x.any_mult,
+                out.recruits,
+                out.incapacitated,
+                out.deaths,
+                out.exits,
+            )
         return out
 
     def step(

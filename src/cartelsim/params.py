@@ -165,3 +165,17 @@ def defaults(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
             raise KeyError(k)
         out[k] = float(v)
     return out
+
+
+from cartelsim.geography.params import GEOGRAPHY  # noqa: E402  (after ParamSpec: that module imports it)
+
+register(GEOGRAPHY)
+
+from cartelsim.organisation.params import ADAPTATION, ORGANISATION  # noqa: E402  (after ParamSpec: that module imports it)
+
+register(ORGANISATION)
+register(ADAPTATION)
+
+from cartelsim.geography.violence_params import VIOLENCE  # noqa: E402  (after ParamSpec: that module imports it)
+
+register(VIOLENCE)

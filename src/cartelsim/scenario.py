@@ -45,7 +45,7 @@ __all__ = ["LAYERS", "Policy", "Record", "Scenario", "ScenarioError"]
 #: Layers a scenario may name, in step order; the ecosystem is always on.
 LAYERS: tuple[str, ...] = ("ecosystem", "organisation", "geography")
 #: Layers implemented in this version (others are rejected with a clear message).
-AVAILABLE_LAYERS: tuple[str, ...] = ("ecosystem",)
+AVAILABLE_LAYERS: tuple[str, ...] = ("ecosystem", "organisation", "geography")
 POLICY_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SOLVERS = ("euler", "adaptive")
 
@@ -233,13 +233,13 @@ def _parse(data: dict[str, Any], text: str, src: str) -> Scenario:
     stoch = head.get("stochastic", False)
     if not isinstance(stoch, bool):
         raise ScenarioError(src, "[scenario] key 'stochastic'", f"must be true or false (got {stoch!r})")
-    if stoch:
-        raise ScenarioError(src, "[scenario] key 'stochastic'", "true is not available in this version; use false")
     solver = head.get("solver", "euler")
     if solver not in SOLVERS:
         raise ScenarioError(src, "[scenario] key 'solver'", f"must be one of {', '.join(SOLVERS)} (got {solver!r})")
-    if solver == "adaptive":
-        raise ScenarioError(src, "[scenario] key 'solver'", "'adaptive' is not available in this version; use 'euler'")
+    if stoch and solver != "euler":
+        raise ScenarioError(
+            src, "[scenario] key 'solver'", f"stochastic runs use the weekly step: 'euler' (got {solver!r})"
+        )
     layers = head.get("layers", ["ecosystem"])
     if not isinstance(layers, list) or not all(isinstance(x, str) for x in layers):
         raise ScenarioError(src, "[scenario] key 'layers'", f"must be a list of layer names from {', '.join(LAYERS)}")
@@ -302,6 +302,15 @@ def _parse(data: dict[str, Any], text: str, src: str) -> Scenario:
     seen: set[str] = set()
     for i, p in enumerate(pol, 1):
         policies.append(_policy(src, i, p, seen, start, end))
+    for pl in policies:
+        for j, iv in enumerate(pl.interventions, 1):
+            if iv.layer not in layer_t:
+                raise ScenarioError(
+                    src,
+                    f"policy {pl.name!r} intervention #{j} ({iv.type})",
+                    f'acts on the {iv.layer} layer, which this scenario does not run; add "{iv.layer}" to '
+                    "[scenario] layers",
+                )
     return Scenario(
         name=name,
         description=desc,
@@ -456,7 +465,10 @@ def _key_value(src: str, where: str, s: KeySpec, v: Any) -> Any:
         if isinstance(v, str) and v in s.choices:
             return v
         if not isinstance(v, list) or not v:
-            raise ScenarioError(src, where, f'must be a non-empty list of codes as strings, e.g. ["08037"] (got {v!r})')
+            words = f" or {' / '.join(repr(c) for c in s.choices)}" if s.choices else ""
+            raise ScenarioError(
+                src, where, f'must be a non-empty list of codes as strings, e.g. ["08037"]{words} (got {v!r})'
+            )
         for c in v:
             if not isinstance(c, str) or not re.fullmatch(s.pattern, c):
                 raise ScenarioError(

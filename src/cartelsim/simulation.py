@@ -1,8 +1,9 @@
 """The weekly step loop over a batch of experiments (DESIGN.md, Layers: the fixed step order).
 
 The loop orchestrates; the science lives in the layers. Per week: (1) policies set this week's
-parameters (precomputed as per-week paths); (2) ecosystem flows; (3) [organisation, later]; (4)
-[geography, later]; (5) outcomes are recorded. Experiments of a batch are simulated together along the
+parameters (precomputed as per-week paths); (2) ecosystem flows; (3) organisation (flows applied to
+members, the campaign, write-back of strike removals after the Euler step); (4) geography; (5) outcomes
+are recorded. Experiments of a batch are simulated together along the
 ensemble axis; each experiment's numbers depend only on its own replicate seed, so any batching gives the
 same values.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,7 +24,13 @@ from cartelsim.policies import Intervention, key_specs
 from cartelsim.recorder import Recorder
 from cartelsim.rng import Streams
 from cartelsim.scenario import Scenario
+from cartelsim.solvers import AdaptiveSolver
+from cartelsim.stochastic import StochasticFlows
 from cartelsim.timeline import CALIBRATION_ORIGIN, week_of
+
+if TYPE_CHECKING:  # imported where used: cartelsim.params must be initialised before the geography package
+    from cartelsim.geography.layer import GeographyLayer
+    from cartelsim.organisation.layer import OrganisationLayer
 
 __all__ = ["Batch", "ExperimentSpec", "draw_values", "simulate_batch"]
 
@@ -37,13 +45,18 @@ NATIONAL_FLOWS = ("new_recruits", "new_incapacitated", "new_conflict_deaths", "n
 
 @dataclass(frozen=True)
 class ExperimentSpec:
-    """One (policy, replicate) of a scenario."""
+    """One (policy, replicate) of a scenario.
+
+    ``overrides`` holds parameter values that replace the replicate's draws and the defaults, as
+    ``(name, value)`` pairs: a sweep's design row (DESIGN.md, Experiments), the same under every policy.
+    """
 
     experiment_id: int
     policy_index: int
     policy: str
     replicate: int
     seed: int
+    overrides: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -79,12 +92,22 @@ def draw_values(
 
     Uncertain parameters use the stream ``uncertainty/<name>``; a distribution-valued intervention key uses
     ``intervention/<position>/<type>/<key>``, so the same key in the same position gets the same draw under
-    every policy (common random numbers).
+    every policy (common random numbers). A parameter in ``spec.overrides`` (a sweep's design row) takes
+    that value instead, and its column comes first, in design order.
     """
     streams = Streams([spec.seed])
     params = defaults(scenario.parameters)
     drawn: dict[str, float] = {}
+    for name, value in spec.overrides:
+        try:
+            params[name] = drawn[name] = PARAMS[name].check(value)
+        except KeyError:
+            raise KeyError(f"design factor {name!r} is not a model parameter") from None
+        except ValueError as e:
+            raise ValueError(f"design value of {name!r} {e}") from None
     for name, dist in scenario.uncertainty.items():
+        if name in drawn:
+            continue
         p = PARAMS[name]
         v = dist.sample(streams.generator(f"uncertainty/{name}", 0, 0), p.low, p.high)
         params[name] = drawn[name] = float(np.clip(v, p.low, p.high))
@@ -135,6 +158,8 @@ class Context:
     rec: Recorder
     state: np.ndarray
     failed: dict[int, str]
+    geography: GeographyLayer | None = None
+    organisation: OrganisationLayer | None = None
 
     @property
     def spin(self) -> int:
@@ -194,6 +219,22 @@ def simulate_batch(
         model.initial_state(const["initial_members"]),
         {},
     )
+    if "organisation" in scenario.layers:  # step (3): generated from the ecosystem state at start
+        from cartelsim.organisation.layer import OrganisationLayer
+
+        ctx.organisation = OrganisationLayer(
+            [e.seed for e in experiments],
+            params,
+            [r[1] for r in resolved],
+            total,
+            scenario.reference_week,
+            labs="geography" in scenario.layers,
+            integral_flows=scenario.stochastic,
+        )
+    if "geography" in scenario.layers:  # step (4): routes solved once per distinct shock set, not per week
+        from cartelsim.geography.layer import GeographyLayer
+
+        ctx.geography = GeographyLayer(scenario, params, [r[1] for r in resolved], rec)
     simple = not scenario.stochastic and scenario.solver == "euler" and scenario.layers == ("ecosystem",)
     if fused is None:
         fused = simple
@@ -201,23 +242,25 @@ def simulate_batch(
         raise ValueError("the fused loop covers only deterministic, Euler, ecosystem-only scenarios")
     _require_available(scenario)
     (_loop_fused if fused else _loop_general)(ctx, progress)
+    if ctx.geography is not None:
+        ctx.geography.finish()
     share = const["victim_share_cartel"]
     for arrs in rec.arrays.values():
         if "new_conflict_deaths" in arrs:
             arrs["new_victims_est"] = arrs["new_conflict_deaths"] / share[:, None, None]
+        if "new_victims_est" in arrs and "new_strike_deaths_members" in arrs:  # the whole estimated toll
+            arrs["new_deaths_all_est"] = (
+                arrs["new_victims_est"] + arrs["new_strike_deaths_members"] + arrs["new_civilian_deaths_strikes"]
+            )
+    if ctx.organisation is not None:
+        ctx.organisation.finish(rec)
     return Batch.from_recorder(list(experiments), rec, [r[2] for r in resolved], ctx.failed)
 
 
 def _require_available(scenario: Scenario) -> None:
     """Refuse features this version cannot simulate yet (scenario validation refuses them first)."""
-    if scenario.stochastic:
-        raise NotImplementedError("stochastic = true is not available in this version")
-    if scenario.solver != "euler":
-        raise NotImplementedError(f"solver {scenario.solver!r} is not available in this version")
-    if "organisation" in scenario.layers:
-        raise NotImplementedError("the organisation layer is not available in this version")
-    if "geography" in scenario.layers:
-        raise NotImplementedError("the geography layer is not available in this version")
+    if scenario.stochastic and scenario.solver != "euler":
+        raise NotImplementedError("stochastic runs use the weekly step (solver = 'euler')")
 
 
 def _loop_fused(ctx: Context, progress: Callable[[int], None] | None) -> None:
@@ -253,9 +296,17 @@ def _loop_general(ctx: Context, progress: Callable[[int], None] | None) -> None:
     rec, model = ctx.rec, ctx.model
     counted = model.network.is_cartel
     flows: Flows | None = None
+    sampler = StochasticFlows.start(ctx.state, [e.seed for e in ctx.experiments]) if ctx.scenario.stochastic else None
+    ode = AdaptiveSolver(model) if ctx.scenario.solver == "adaptive" else None
     for t in range(ctx.total):
         w = t - ctx.spin
         flows = model.flows(ctx.state, *ctx.eco_params(t), out=flows)
+        if ode is not None:  # solver = "adaptive": the week's flows integrated by an ODE solver
+            ode.integrate_week(ctx.state, *ctx.eco_params(t), out=flows, week=t)
+        if sampler is not None:  # stochastic = true: integer draws around the expected flows
+            sampler.sample(flows, ctx.state, t)
+        if ctx.organisation is not None and w >= 0:  # (3) organisation: flows to members, then the campaign
+            ctx.organisation.step(t, w, ctx.state, flows, rec)
         rec.stock("national", "n_members", w, ctx.state.sum(1))
         rec.stock("national", "n_cartels", w, (ctx.state[:, counted] >= 1.0).sum(1).astype(np.float64))
         rec.stock("cartel", "n_members", w, ctx.state)
@@ -263,4 +314,8 @@ def _loop_general(ctx: Context, progress: Callable[[int], None] | None) -> None:
             rec.flow("national", v, w, x.sum(1))
             rec.flow("cartel", v, w, x)
         flows.apply(ctx.state)
+        if ctx.organisation is not None and w >= 0:  # (3) write-back: members killed by strikes leave C_i
+            ctx.organisation.write_back(ctx.state)
+        if ctx.geography is not None:  # (4) geography: routes under this week's shocks; deaths in space
+            ctx.geography.step(t, flows.deaths)
         ctx.end_of_year(t, progress)

@@ -27,15 +27,66 @@ VARIABLES: dict[str, Variable] = {
         Variable("n_members", "Cartel members", "members", ("national", "cartel")),
         Variable("new_recruits", "Recruits", "members per week", ("national", "cartel")),
         Variable("new_incapacitated", "Members incapacitated (arrests)", "members per week", ("national", "cartel")),
-        Variable("new_conflict_deaths", "Members killed in conflict", "deaths per week", ("national", "cartel")),
+        Variable(
+            "new_conflict_deaths",
+            "Members killed in conflict",
+            "deaths per week",
+            ("national", "cartel", "state", "municipality"),  # state, municipality: geography layer
+        ),
         Variable("new_saturation_exits", "Members leaving (saturation)", "members per week", ("national", "cartel")),
         Variable(
             "new_victims_est",
             "Estimated homicides plus missing persons",
             "persons per week",
-            ("national", "cartel"),
+            ("national", "cartel", "state", "municipality"),
         ),
         Variable("n_cartels", "Active criminal groups", "groups", ("national",)),
+        # organisation layer (members, cells and assets; the campaign chain; DESIGN.md, Variables)
+        Variable("new_strikes", "Strikes", "strikes per week", ("national", "cartel")),
+        Variable(
+            "new_misidentified_strikes",
+            "Strikes on misidentified entries (not members)",
+            "strikes per week",
+            ("national", "cartel"),
+        ),
+        Variable("new_strike_deaths_members", "Members killed by strikes", "deaths per week", ("national", "cartel")),
+        Variable(
+            "new_civilian_deaths_strikes",
+            "Civilians killed by strikes (bystanders and misidentified persons)",
+            "deaths per week",
+            ("national", "cartel"),
+        ),
+        Variable("new_leaders_removed", "Leaders removed (any cause)", "leaders per week", ("national", "cartel")),
+        Variable("new_assets_destroyed", "Assets destroyed by strikes", "assets per week", ("national", "cartel")),
+        Variable(
+            "new_deaths_all_est",
+            "Whole estimated toll: victims, members and civilians killed by strikes",
+            "persons per week",
+            ("national", "cartel"),
+        ),
+        Variable("n_leaders", "Leaders", "leaders", ("national", "cartel")),
+        Variable(
+            "n_trafficking_capacity",
+            "Trafficking capacity (cells with logistics, a warehouse and a vehicle)",
+            "cell-equivalents",
+            ("national", "cartel"),
+        ),
+        Variable(
+            "trafficking_capacity_index",
+            "Trafficking capacity (100 = reference week)",
+            "index",
+            ("national",),
+        ),
+        # geography layer (routes after Dell 2015; DESIGN.md, Variables)
+        Variable(
+            "flow_to_border_index",
+            "Trafficking flow reaching the border after seizures (100 = reference week)",
+            "index",
+            ("national",),
+        ),
+        Variable("n_municipalities_on_routes", "Municipalities on trafficking routes", "municipalities", ("national",)),
+        Variable("n_routes", "Origin routes through the municipality (Dell's count)", "routes", ("municipality",)),
+        Variable("flow_share", "Share of the flow reaching the border that crosses at the port", "share", ("port",)),
     )
 }
 

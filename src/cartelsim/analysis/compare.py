@@ -16,12 +16,28 @@ from cartelsim.variables import VARIABLES, is_flow
 __all__ = ["COMPARE_VARIABLES", "compare"]
 
 #: Variables shown by ``cartelsim compare`` when present in the bundle.
-COMPARE_VARIABLES = ("n_members", "new_conflict_deaths", "new_victims_est")
+COMPARE_VARIABLES = (
+    "n_members",
+    "new_conflict_deaths",
+    "new_victims_est",
+    "new_strikes",
+    "new_leaders_removed",
+    "new_assets_destroyed",
+    "new_strike_deaths_members",
+    "new_civilian_deaths_strikes",
+    "new_misidentified_strikes",
+    "new_deaths_all_est",
+    "trafficking_capacity_index",
+)
 
 
 def _record_step(weeks: np.ndarray) -> int:
     u = np.unique(weeks)
     return int(u[1] - u[0]) if u.size > 1 else 1
+
+
+def _finite(x: pd.Series) -> pd.Series:
+    return x.where(np.isfinite(x))
 
 
 def compare(
@@ -76,8 +92,9 @@ def compare(
                 "week": w_at,
             }
             with np.errstate(divide="ignore", invalid="ignore"):
-                vs_b = (a / base.reindex(a.index) - 1.0) if base is not None else a * np.nan
-                vs_r = a / ref.xs(pol, level="policy").reindex(a.index) - 1.0
+                # a change relative to zero is undefined: shown as "-", never as inf
+                vs_b = _finite(a / base.reindex(a.index) - 1.0) if base is not None else a * np.nan
+                vs_r = _finite(a / ref.xs(pol, level="policy").reindex(a.index) - 1.0)
             for x in q:
                 tag = f"q{round(x * 100):02d}"
                 row[f"value_{tag}"] = float(np.quantile(a, x))

@@ -91,6 +91,11 @@ class Intervention:
 
 
 from cartelsim.policies.ecosystem import Incapacitation, Recruitment  # noqa: E402
+from cartelsim.policies.geography import Crackdown, Interdiction  # noqa: E402
+from cartelsim.policies.organisation import Cooperation, StrikeCampaign, TargetedArrests  # noqa: E402
 
 #: The one name-to-class mapping (no import-time self-registration).
-REGISTRY: dict[str, type[Intervention]] = {c.type: c for c in (Recruitment, Incapacitation)}
+REGISTRY: dict[str, type[Intervention]] = {
+    c.type: c
+    for c in (Recruitment, Incapacitation, TargetedArrests, StrikeCampaign, Cooperation, Crackdown, Interdiction)
+}
