@@ -198,6 +198,9 @@ class Extension:
         Conflict multipliers m_i (1: none).
     any_mult : ndarray of bool, shape (E,)
         Experiments with some m_i != 1 (the others skip the second pressure).
+    ncols : ndarray of int64, shape (E,), optional
+        Columns in use per experiment (the rest hold no member): the kernel works on these only, so an
+        experiment's numbers do not depend on the columns other experiments of its batch added.
 
     """
 
@@ -208,6 +211,7 @@ class Extension:
     xw: np.ndarray
     mult: np.ndarray
     any_mult: np.ndarray
+    ncols: np.ndarray | None = None
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -221,15 +225,41 @@ def _pressure_ext(ce, rrow, rptr, rcol, rw, xrow, xcol, xw, lo, hi, s):  # pragm
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _flows_ext(
-    c, rho, eta, theta, omega, rrow, rptr, rcol, rw, inv_a1, xptr, xrow, xcol, xw, mult, any_mult, rec, inc, dth, ext
+    c,
+    rho,
+    eta,
+    theta,
+    omega,
+    rrow,
+    rptr,
+    rcol,
+    rw,
+    inv_a1,
+    xptr,
+    xrow,
+    xcol,
+    xw,
+    mult,
+    any_mult,
+    ncols,
+    rec,
+    inc,
+    dth,
+    ext,
 ):  # pragma: no cover - jit
     """As ``_flows``, with per-experiment alliance strengths, extra rivalry weights and multipliers."""
-    n_e, n = c.shape
-    s = np.empty(n)
-    s2 = np.empty(n)
-    g = np.empty(n)
+    n_e, width = c.shape
     for e in range(n_e):
-        ce = c[e]
+        n = ncols[e]
+        for i in range(n, width):
+            rec[e, i] = 0.0
+            inc[e, i] = 0.0
+            dth[e, i] = 0.0
+            ext[e, i] = 0.0
+        s = np.empty(n)
+        s2 = np.empty(n)
+        g = np.empty(n)
+        ce = c[e, :n]
         lo, hi = xptr[e], xptr[e + 1]
         ct = _pressure_ext(ce, rrow, rptr, rcol, rw, xrow, xcol, xw, lo, hi, s)
         if any_mult[e]:
@@ -355,6 +385,7 @@ class EcosystemModel:
                 x.xw,
                 x.mult,
                 x.any_mult,
+                np.full(state.shape[0], state.shape[1], np.int64) if x.ncols is None else x.ncols,
                 out.recruits,
                 out.incapacitated,
                 out.deaths,

@@ -55,6 +55,7 @@ from cartelsim.partial import PartialRun, write_part
 from cartelsim.results import (
     Results,
     _git_revision,
+    batch_factions,
     batch_table,
     experiments_frame,
     groups_frame,
@@ -238,7 +239,7 @@ def run_experiments(
     ordered = [done[i] for i in range(len(batches))]
     return Results(
         experiments=experiments_frame(scenario.name, ordered),
-        groups=groups_frame(),
+        groups=groups_frame(f for b in ordered for f in batch_factions(b)),
         manifest=make_manifest(
             scenario.text, scenario.seed, time.perf_counter() - t0, _manifest_extra(scenario, specs, design)
         ),
@@ -304,12 +305,28 @@ def _concat(parts: list[Batch]) -> Batch:
                 for v, a in arrs.items()
             },
         )
-    return Batch(
+    batch = Batch(
         [s for p in parts for s in p.experiments],
         levels,
         [d for p in parts for d in p.draws],
         {k: v for p in parts for k, v in p.failed.items()},
     )
+    if any(p.factions for p in parts):  # factions (organisation layer): columns padded to the widest part
+        width = max(a.shape[1] for p in parts for a in p.faction_values.values())
+        ref_f = next(p for p in parts if p.faction_values)
+        batch.factions = [p.factions[0] if p.factions else [] for p in parts]
+        batch.faction_values = {
+            v: np.concatenate(
+                [
+                    np.pad(p.faction_values[v], ((0, 0), (0, width - p.faction_values[v].shape[1]), (0, 0)))
+                    if p.faction_values
+                    else np.zeros((1, width, a.shape[2]))
+                    for p in parts
+                ]
+            )
+            for v, a in ref_f.faction_values.items()
+        }
+    return batch
 
 
 def run(scenario: Scenario, **kwargs: object) -> Results:
@@ -344,6 +361,7 @@ class JobResult:
     failures: tuple[tuple[int, str, int, str], ...]
     outcomes: pa.Table | None = None
     experiments: pa.Table | None = None
+    factions: tuple[tuple[int, str], ...] = ()
 
 
 def run_job(scenario: Scenario, job: Job, progress: Callable[[int], None] | None = None) -> JobResult:
@@ -360,10 +378,11 @@ def run_job(scenario: Scenario, job: Job, progress: Callable[[int], None] | None
         for s in batch.experiments
         if s.experiment_id in batch.failed
     )
+    factions = tuple(batch_factions(batch))
     if job.parts_dir is not None:
         write_part(job.parts_dir, first, last, outcomes, experiments)
-        return JobResult(first, last, outcomes.num_rows, failures)
-    return JobResult(first, last, outcomes.num_rows, failures, outcomes, experiments)
+        return JobResult(first, last, outcomes.num_rows, failures, factions=factions)
+    return JobResult(first, last, outcomes.num_rows, failures, outcomes, experiments, factions)
 
 
 @dataclass
@@ -600,6 +619,7 @@ def run_to_bundle(
         shares = getattr(executor, "shares_path", None)
         parts_dir = str(part.parts.resolve()) if shares is not None and shares(part.run_json) else None
         resumed = part.n_done
+        factions = _factions_in_parts(part.parts, part.done) if resumed else []
         failures: list[tuple[int, str, int, str]] = []
         n_failed = 0
         total_weeks = scenario.spinup_weeks + scenario.n_weeks
@@ -628,6 +648,7 @@ def run_to_bundle(
                 if res.outcomes is not None and res.experiments is not None:
                     write_part(part.parts, res.first, res.last, res.outcomes, res.experiments)
                 n_failed += len(res.failures)
+                factions.extend(res.factions)
                 failures.extend(res.failures[: max(0, 20 - len(failures))])
                 finished += res.last - res.first + 1
                 bar.update(task, completed=finished)
@@ -653,12 +674,29 @@ def run_to_bundle(
             def consolidated(done: int, total: int) -> None:
                 bar.update(writing, completed=done, total=total)
 
-            path = part.finish(expected, schema, groups_frame(), manifest, consolidated)
+            path = part.finish(expected, schema, groups_frame(factions), manifest, consolidated)
     finally:
         part.release()
     if resumed:
         n_failed = _count_failed(path)
     return RunSummary(path, n_total, n_failed, failures, resumed, manifest_hash(manifest), time.perf_counter() - t0)
+
+
+def _factions_in_parts(parts: Path, done: Sequence[tuple[int, int]]) -> list[tuple[int, str]]:
+    """``(experiment_id, faction id)`` found in finished parts' outcomes (a resumed run's earlier parts)."""
+    import pyarrow.compute as pc
+
+    from cartelsim.partial import _part_stem, _read_arrow
+
+    out: list[tuple[int, str]] = []
+    for a, b in done:
+        t = _read_arrow(f"{parts / _part_stem(a, b)}.outcomes.arrow").select(["experiment_id", "level", "group"])
+        grp = t.column("group").cast(pa.string())
+        keep = pc.and_(pc.equal(t.column("level").cast(pa.string()), "cartel"), pc.match_substring(grp, "."))
+        sub = pa.table({"e": pc.filter(t.column("experiment_id"), keep), "g": pc.filter(grp, keep)})
+        uniq = sub.group_by(["e", "g"]).aggregate([])
+        out.extend(zip(uniq.column("e").to_pylist(), uniq.column("g").to_pylist(), strict=True))
+    return out
 
 
 def _count_failed(path: Path) -> int:

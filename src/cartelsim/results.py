@@ -48,7 +48,7 @@ from cartelsim.network import load_network
 from cartelsim.simulation import Batch
 from cartelsim.timeline import dates_of
 
-__all__ = ["BundleExistsError", "Results", "batch_table", "load", "write_bundle"]
+__all__ = ["BundleExistsError", "Results", "batch_factions", "batch_table", "load", "write_bundle"]
 
 FORMAT_VERSION = "1.0"
 OUTCOME_ROW_GROUP = 1 << 20
@@ -80,12 +80,16 @@ def _dict_array(indices: np.ndarray, values: Sequence[str]) -> pa.DictionaryArra
 def batch_table(batch: Batch, scenario_name: str, start_year: int) -> pa.Table:
     """Return the outcome rows of a batch's successful experiments, in the bundle's sort order.
 
-    Per experiment the rows run by level, group and variable in code-point order, then by week.
+    Per experiment the rows run by level, group and variable in code-point order, then by week. An
+    experiment's factions (organisation layer) get cartel-level rows for every recorded week (zeros before
+    their fission) in that experiment only.
     """
     ok = [i for i, s in enumerate(batch.experiments) if s.experiment_id not in batch.failed]
     level_names = sorted(batch.levels)
     if not ok or not level_names:
         return OUTCOME_SCHEMA.empty_table()
+    if any(batch.factions[i] for i in ok if i < len(batch.factions)):
+        return _faction_batch_table(batch, ok, scenario_name, start_year)
     group_names = sorted({g for lev in level_names for g in batch.levels[lev][0]})
     var_names = sorted({v for lev in level_names for v in batch.levels[lev][2]})
     gidx = {g: i for i, g in enumerate(group_names)}
@@ -124,6 +128,76 @@ def batch_table(batch: Batch, scenario_name: str, start_year: int) -> pa.Table:
             "value": np.concatenate(values, axis=1).ravel().astype(np.float64),
         }
     )
+
+
+def _faction_batch_table(batch: Batch, ok: list[int], scenario_name: str, start_year: int) -> pa.Table:
+    """:func:`batch_table` for a batch whose experiments differ in groups (factions).
+
+    Rows are built per experiment, then sorted by the bundle's keys (the dictionaries are in code-point order).
+    """
+    level_names = sorted(batch.levels)
+    fac = {i: batch.factions[i] for i in ok if i < len(batch.factions) and batch.factions[i]}
+    group_names = sorted(
+        {g for lev in level_names for g in batch.levels[lev][0]} | {f[1] for v in fac.values() for f in v}
+    )
+    var_names = sorted({v for lev in level_names for v in batch.levels[lev][2]})
+    gidx = {g: i for i, g in enumerate(group_names)}
+    vidx = {v: i for i, v in enumerate(var_names)}
+    parts: list[tuple[np.ndarray, ...]] = []  # (experiment position, level, group, variable, week, value)
+    for pos, i in enumerate(ok):
+        for li, lev in enumerate(level_names):
+            groups, weeks, arrs = batch.levels[lev]
+            vars_ = sorted(arrs)
+            vals = np.stack([arrs[v][i] for v in vars_], axis=1)  # (G, V, W)
+            g_codes = np.array([gidx[g] for g in groups], np.int32)
+            if lev == "cartel" and i in fac:
+                cols = np.array([f[0] for f in fac[i]], np.int64) - len(groups)
+                extra = np.stack([batch.faction_values[v][i][cols] for v in vars_], axis=1)
+                vals = np.concatenate([vals, extra], axis=0)
+                g_codes = np.concatenate([g_codes, np.array([gidx[f[1]] for f in fac[i]], np.int32)])
+            g_n, v_n, w_n = vals.shape
+            parts.append(
+                (
+                    np.full(g_n * v_n * w_n, pos, np.int32),
+                    np.full(g_n * v_n * w_n, li, np.int32),
+                    np.repeat(g_codes, v_n * w_n),
+                    np.tile(np.repeat(np.array([vidx[v] for v in vars_], np.int32), w_n), g_n),
+                    np.tile(weeks.astype(np.int32), g_n * v_n),
+                    vals.ravel().astype(np.float64),
+                )
+            )
+    e_pos, lev_a, grp, var, week, value = (np.concatenate([p[k] for p in parts]) for k in range(6))
+    order = np.lexsort((week, var, grp, lev_a, e_pos))
+    e_pos, lev_a, grp, var, week, value = (a[order] for a in (e_pos, lev_a, grp, var, week, value))
+    specs = [batch.experiments[i] for i in ok]
+    pol_names = sorted({s.policy for s in specs})
+    return pa.table(
+        {
+            "experiment_id": np.array([s.experiment_id for s in specs], np.int64)[e_pos],
+            "scenario": _dict_array(np.zeros(e_pos.size, np.int32), [scenario_name]),
+            "policy": _dict_array(np.array([pol_names.index(s.policy) for s in specs], np.int32)[e_pos], pol_names),
+            "replicate": np.array([s.replicate for s in specs], np.int32)[e_pos],
+            "week": week,
+            "date": pa.array(dates_of(week, start_year), pa.date32()),
+            "level": _dict_array(lev_a, level_names),
+            "group": _dict_array(grp, group_names),
+            "variable": _dict_array(var, var_names),
+            "value": value,
+        }
+    )
+
+
+def _sorted_dictionary(table: pa.Table, name: str) -> pa.Table:
+    """Re-encode a dictionary column with its values in code-point order (independent of how batches split)."""
+    import pyarrow.compute as pc
+
+    values = table.column(name).cast(pa.string())
+    uniq = pc.unique(values).sort()
+    idx = pc.index_in(values, value_set=uniq).cast(pa.int32())
+    col = pa.chunked_array(
+        [pa.DictionaryArray.from_arrays(chunk, uniq) for chunk in idx.chunks], pa.dictionary(pa.int32(), pa.string())
+    )
+    return table.set_column(table.schema.get_field_index(name), name, col)
 
 
 def _schema_types() -> dict[str, pa.DataType]:
@@ -169,8 +243,12 @@ def experiments_frame(scenario_name: str, batches: Iterable[Batch]) -> pd.DataFr
     return df
 
 
-def groups_frame() -> pd.DataFrame:
-    """Return the network's groups (``experiment_id`` null) with their neutral labels."""
+def groups_frame(factions: Iterable[tuple[int, str]] = ()) -> pd.DataFrame:
+    """Return the network's groups (``experiment_id`` null) with their neutral labels, then the factions.
+
+    ``factions`` lists ``(experiment_id, faction id)`` pairs: each gets a row with its experiment, neutral
+    label, kind and parent (:func:`cartelsim.organisation.factions.faction_groups`).
+    """
     net = load_network()
     df = pd.DataFrame(
         {
@@ -181,7 +259,23 @@ def groups_frame() -> pd.DataFrame:
             "parent": [None] * net.n,
         }
     )
-    return df.sort_values("group", kind="stable").reset_index(drop=True)
+    df = df.sort_values("group", kind="stable").reset_index(drop=True)
+    pairs = list(factions)
+    if not pairs:
+        return df
+    from cartelsim.organisation.factions import faction_groups
+
+    return pd.concat([df, faction_groups(pairs, net)], ignore_index=True)
+
+
+def batch_factions(batch: Batch) -> list[tuple[int, str]]:
+    """``(experiment_id, faction id)`` of a batch's successful experiments (for :func:`groups_frame`)."""
+    return [
+        (s.experiment_id, f[1])
+        for s, facs in zip(batch.experiments, batch.factions, strict=False)
+        if s.experiment_id not in batch.failed
+        for f in facs
+    ]
 
 
 def _git_revision() -> str | None:
@@ -354,7 +448,12 @@ class Results:
         """The outcomes as a pyarrow Table."""
         if self._batches is not None:
             tabs = [t for t in self.iter_tables() if t.num_rows]
-            return pa.concat_tables(tabs).combine_chunks() if tabs else OUTCOME_SCHEMA.empty_table()
+            if not tabs:
+                return OUTCOME_SCHEMA.empty_table()
+            table = pa.concat_tables(tabs).combine_chunks()
+            if any(any(f) for b in self._batches for f in b.factions):  # groups differ by batch: sort them
+                table = _sorted_dictionary(table, "group")
+            return table
         assert self._path is not None
         return pq.read_table(self._path / "outcomes.parquet")
 

@@ -64,13 +64,19 @@ class Batch:
     """Recorded outcomes of a batch of experiments.
 
     ``levels[level]`` is ``(group_ids, weeks, {variable: array of shape (E, groups, weeks)})``;
-    ``failed`` maps experiment ids to messages (their rows are never written).
+    ``failed`` maps experiment ids to messages (their rows are never written). The ``cartel`` level holds
+    the network's groups; factions (organisation layer) differ per experiment: ``factions[e]`` lists
+    experiment e's as ``(column, group, parent, label, kind, week created)`` and ``faction_values[v]``
+    (shape (E, faction columns, weeks)) their cartel-level values at column - 150 (zeros before the
+    fission, and in columns an experiment does not use).
     """
 
     experiments: list[ExperimentSpec]
     levels: dict[str, tuple[list[str], np.ndarray, dict[str, np.ndarray]]]
     draws: list[dict[str, float]]
     failed: dict[int, str] = field(default_factory=dict)
+    factions: list[list[tuple[int, str, str, str, str, int]]] = field(default_factory=list)
+    faction_values: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def from_recorder(
@@ -252,9 +258,19 @@ def simulate_batch(
             arrs["new_deaths_all_est"] = (
                 arrs["new_victims_est"] + arrs["new_strike_deaths_members"] + arrs["new_civilian_deaths_strikes"]
             )
+    factions: list[list[tuple[int, str, str, str, str, int]]] = []
+    faction_values: dict[str, np.ndarray] = {}
     if ctx.organisation is not None:
         ctx.organisation.finish(rec)
-    return Batch.from_recorder(list(experiments), rec, [r[2] for r in resolved], ctx.failed)
+        if ctx.organisation.registry.any:  # factions: per-experiment groups, kept apart from the network's
+            factions = ctx.organisation.faction_records()
+            cart = rec.arrays.get("cartel", {})
+            faction_values = {v: a[:, net.n :, :] for v, a in cart.items()}
+            rec.arrays["cartel"] = {v: a[:, : net.n, :] for v, a in cart.items()}
+            rec.group_ids["cartel"] = list(net.ids)
+    batch = Batch.from_recorder(list(experiments), rec, [r[2] for r in resolved], ctx.failed)
+    batch.factions, batch.faction_values = factions, faction_values
+    return batch
 
 
 def _require_available(scenario: Scenario) -> None:
@@ -294,12 +310,15 @@ def _loop_general(ctx: Context, progress: Callable[[int], None] | None) -> None:
     and writes its removals back; (4) geography; (5) outcomes are recorded; then the state advances.
     """
     rec, model = ctx.rec, ctx.model
+    org = ctx.organisation
     counted = model.network.is_cartel
     flows: Flows | None = None
     sampler = StochasticFlows.start(ctx.state, [e.seed for e in ctx.experiments]) if ctx.scenario.stochastic else None
     ode = AdaptiveSolver(model) if ctx.scenario.solver == "adaptive" else None
     for t in range(ctx.total):
         w = t - ctx.spin
+        # the organisation layer's factions and violence after removals, as the ecosystem kernel's extension
+        model.extension = org.extension if org is not None and w >= 0 else None
         flows = model.flows(ctx.state, *ctx.eco_params(t), out=flows)
         if ode is not None:  # solver = "adaptive": the week's flows integrated by an ODE solver
             ode.integrate_week(ctx.state, *ctx.eco_params(t), out=flows, week=t)
@@ -308,14 +327,16 @@ def _loop_general(ctx: Context, progress: Callable[[int], None] | None) -> None:
         if ctx.organisation is not None and w >= 0:  # (3) organisation: flows to members, then the campaign
             ctx.organisation.step(t, w, ctx.state, flows, rec)
         rec.stock("national", "n_members", w, ctx.state.sum(1))
-        rec.stock("national", "n_cartels", w, (ctx.state[:, counted] >= 1.0).sum(1).astype(np.float64))
+        mask = org.counted if org is not None else counted  # factions count too (DESIGN.md, n_cartels)
+        rec.stock("national", "n_cartels", w, ((ctx.state >= 1.0) & mask).sum(1).astype(np.float64))
         rec.stock("cartel", "n_members", w, ctx.state)
         for v, x in zip(NATIONAL_FLOWS, (flows.recruits, flows.incapacitated, flows.deaths, flows.exits), strict=True):
             rec.flow("national", v, w, x.sum(1))
             rec.flow("cartel", v, w, x)
         flows.apply(ctx.state)
-        if ctx.organisation is not None and w >= 0:  # (3) write-back: members killed by strikes leave C_i
-            ctx.organisation.write_back(ctx.state)
-        if ctx.geography is not None:  # (4) geography: routes under this week's shocks; deaths in space
-            ctx.geography.step(t, flows.deaths)
+        if org is not None and w >= 0:  # (3) write-back: removals leave C_i, fissions split it (new columns)
+            ctx.state = org.write_back(ctx.state)
+        if ctx.geography is not None:  # (4) geography: routes; deaths in space (factions' where their root's)
+            ctx.geography.step(t, org.fold(flows.deaths) if org is not None else flows.deaths)
         ctx.end_of_year(t, progress)
+    model.extension = None

@@ -91,10 +91,11 @@ def drive(
     rec.add_level("cartel", load_network().ids)
     eco = [np.array([p[k] for p in params]) for k in ECO]
     for t in range(weeks):
+        model.extension = layer.extension
         flows = model.flows(state, *eco)
         layer.step(t, t, state, flows, rec)
         flows.apply(state)
-        layer.write_back(state)
+        state = layer.write_back(state)
         if each_week is not None:
             each_week(t, state, layer)
     return state, layer

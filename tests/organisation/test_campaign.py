@@ -23,7 +23,7 @@ def strike(m, a, strategy, n, success=1.0, misid=0.0, detect_all=True, week=5):
     out = np.zeros((6, 1, 3), np.int64)
     strike_week(m.arrays(), a.arrays(), m.mark, det_m, det_a, np.array([STRATEGIES.index(strategy)]),
                 np.array([n]), np.array([success]), np.array([misid]), np.array([8.0]), keys, week, MEMBER_TIER,
-                ASSET_TIER, out)  # fmt: skip
+                ASSET_TIER, out, np.zeros((n, 5), np.int64), np.zeros(1, np.int64))  # fmt: skip
     return out
 
 

@@ -92,7 +92,10 @@ def test_targeted_arrests_pick_the_role_nationally():
     arrests = np.zeros((1, 4), np.int64)
     leaders = np.zeros((1, 4), np.int64)
     n_lead = m.role_counts()[0, :, LEADER].sum()
-    targeted_arrests(m.arrays(), np.array([n_lead + 5]), np.array([LEADER]), stream_keys([1], "a"), 4, arrests, leaders)
+    ev, n_ev = np.zeros((n_lead + 5, 5), np.int64), np.zeros(1, np.int64)
+    targeted_arrests(m.arrays(), np.array([n_lead + 5]), np.array([LEADER]), stream_keys([1], "a"), 4, arrests, leaders,
+                     ev, n_ev, 0)  # fmt: skip
+    assert n_ev[0] == n_lead and (ev[:n_lead, 3] == LEADER).all()
     assert arrests.sum() == n_lead == leaders.sum()  # stops when no target is left
     assert m.role_counts()[0, :, LEADER].sum() == 0
     check_members(m)

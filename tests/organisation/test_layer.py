@@ -141,7 +141,8 @@ def test_shipped_scenario_runs_and_holds_the_line(tmp_path):
     assert set(o["policy"].astype(str)) == {"baseline", *(p.name for p in sc.policies)}
     assert set(o["level"].astype(str)) == {"national", "cartel"}
     net = load_network()
-    assert set(o.loc[o["level"] == "cartel", "group"].astype(str)) == set(net.ids)
+    cart = set(o.loc[o["level"] == "cartel", "group"].astype(str))
+    assert set(net.ids) <= cart and cart - set(net.ids) <= set(back.groups["group"])  # factions: groups.parquet
     assert set(o.loc[o["level"] == "national", "group"].astype(str)) == {""}
     assert set(o["variable"].astype(str)) <= set(VARIABLES)
     for v in ("new_strikes", "new_deaths_all_est", "trafficking_capacity_index", "n_trafficking_capacity"):
@@ -154,9 +155,12 @@ def test_shipped_scenario_runs_and_holds_the_line(tmp_path):
         assert col in ("scenario", "policy", "status", "message"), col
         assert vals <= {"strike-campaign", "ok", "", "baseline", *(p.name for p in sc.policies)}
     g = back.groups
-    labels = dict(zip(g["group"], g["label"], strict=True))
+    base = g[g["experiment_id"].isna()]
+    labels = dict(zip(base["group"], base["label"], strict=True))
     assert {k: labels[k] for k in net.ids} == dict(zip(net.ids, net.labels, strict=True))
-    assert set(g["group"]) == set(net.ids)  # no member, cell or asset ever leaves as a row or a string
+    assert set(base["group"]) == set(net.ids)  # no member, cell or asset ever leaves as a row or a string
+    fac = g[g["experiment_id"].notna()]  # factions: neutral ids and labels derived from the network's
+    assert fac["group"].str.fullmatch(r"N\d{5}(\.\d+)+").all() and fac["label"].str.startswith("Faction of ").all()
     nat = o[(o["level"] == "national") & (o["variable"] == "new_strikes")]
     assert nat.loc[nat["policy"] == "baseline", "value"].sum() == 0
     assert nat.loc[nat["policy"] == "strikes-leadership-cooperative", "value"].sum() > 0

@@ -1,6 +1,6 @@
 """Organisation layer: synthetic members, cells and assets inside every cartel, and the campaign chain.
 
-Spec: ``models/organisation.md`` ("Members, cells and assets", "The campaign chain"). Everything here is
+Spec: ``models/organisation.md`` ("Members, cells and assets", "The campaign chain", "Adaptation"). Everything here is
 synthetic and acts only through rates and probabilities; outcomes are aggregates by nation and cartel
 (DESIGN.md, "The line we hold").
 
@@ -13,7 +13,16 @@ synthetic and acts only through rates and probabilities; outcomes are aggregates
 - :mod:`~cartelsim.organisation.coupling`: the ecosystem's weekly flows applied to members;
 - :mod:`~cartelsim.organisation.campaign`: surveillance, target list and strikes;
 - :mod:`~cartelsim.organisation.schedule`: the interventions' weekly settings;
+- :mod:`~cartelsim.organisation.adaptation`: replacement and succession, violence after targeted removals,
+  the odds of a fission (spec section "Adaptation");
+- :mod:`~cartelsim.organisation.factions`: fission into factions, new cartels of the ecosystem per
+  experiment (ids, neutral labels, their rivalries and alliances);
+- :mod:`~cartelsim.organisation.rewiring`: explicit tie networks after removals, efficiency and density;
 - :mod:`~cartelsim.organisation.layer`: the layer in the weekly loop, and its outcomes;
+- :mod:`~cartelsim.organisation.driver`, :mod:`~cartelsim.organisation.kingpin`,
+  :mod:`~cartelsim.organisation.backcast`: validation experiments written in code (a single removal beside
+  its paired counterfactual; the 2007-2020 backcast with its own start state);
+- :mod:`~cartelsim.organisation.fitted`: the fitted defaults (``data-raw/fit_organisation_adaptation.py``);
 - :mod:`~cartelsim.organisation.buckets`, :mod:`~cartelsim.philox`: the index and the
   counter-based random numbers that make the weekly step cost what its events cost.
 

@@ -48,7 +48,7 @@ array([0.15 , 0.349, 0.   ])
 >>> ep.add(0, 3, 17, 0.5, 60)
 >>> mult, any_mult = ep.multipliers(np.array([[0.0] * 16 + [10.0, 30.0]]), np.array([[0, 0, 0, 40.0]]), 52)
 >>> mult.round(3).tolist(), any_mult.tolist()
-([[1.0, 1.0, 1.0, 1.125]], [True])
+([[1.0, 1.0, 1.0, 1.375]], [True])
 
 """
 
@@ -121,9 +121,8 @@ class Episodes:
         """Close the episodes whose last week is before ``week``."""
         keep = self.end > week
         if not keep.all():
-            self.e, self.col, self.cell, self.x, self.end = (
-                a[keep] for a in (self.e, self.col, self.cell, self.x, self.end)
-            )
+            self.e, self.col, self.cell = self.e[keep], self.col[keep], self.cell[keep]
+            self.x, self.end = self.x[keep], self.end[keep]
 
     def multipliers(self, cell_size: np.ndarray, cartel_size: np.ndarray, week: int) -> tuple[np.ndarray, np.ndarray]:
         """Cartel multipliers m (E, N') and which experiments have any, from the episodes open at ``week``."""

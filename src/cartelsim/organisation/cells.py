@@ -3,9 +3,9 @@
 A cartel's cells are contiguous: cells ``first[c]`` to ``first[c + 1] - 1`` of an experiment belong to
 cartel ``c`` (every network cartel has at least one). A fission (:mod:`.factions`) appends its factions'
 cells at the end of the experiment's cells, in the order of the factions' columns, and leaves the parent's
-old cells empty, so the blocks stay contiguous and in column order. Each cell has a weight (its expected share of the cartel's
-members, drawn at generation) stored as a cumulative share within its cartel, so recruits join cells in
-proportion to them.
+old cells empty, so the blocks stay contiguous and in column order. Each cell has a weight (its expected
+share of the cartel's members, drawn at generation) stored as a cumulative share within its cartel, so
+recruits join cells in proportion to them.
 
 Trafficking capacity (``models/organisation.md``): a cell's capacity is 1 when its logistics role and at
 least one warehouse and one vehicle are present, "reduced in proportion otherwise". We read the proportion

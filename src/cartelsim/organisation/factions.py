@@ -14,10 +14,10 @@ or none). This module keeps, per experiment, what the ecosystem kernel needs bey
 (:class:`cartelsim.ecosystem.Extension`):
 
 - extra rivalry weights: between the two factions (``faction_rivalry_weight``), and each faction gets
-  ``faction_tie_share`` of every rivalry weight of its parent;
-- alliance strengths a_i: each faction gets ``faction_tie_share`` of each alliance weight of its parent;
-  an ally X of the parent then holds ``faction_tie_share`` of that weight with each faction (its own
-  strength changes by ``(2 share - 1) w``);
+  ``faction_rivalry_share`` of every rivalry weight of its parent (1 by default: the weight is an
+  intensity per member pair, so the factions' fights with the parent's rivals add up to the parent's);
+- alliance strengths a_i: each faction gets ``faction_alliance_share`` of each alliance weight of its
+  parent (0.5 by default: the allies' protection is divided); an ally's own strength is unchanged;
 - which columns count as criminal groups (``n_cartels``) and each column's root network group (the
   geography layer places a faction's deaths where its root group operates).
 
@@ -30,7 +30,7 @@ Examples
 >>> net = load_network()
 >>> reg = FactionRegistry(net, n_experiments=2)
 >>> reg.grow(2)
->>> f1, f2 = reg.split(e=0, parent=0, tie_share=0.5, sibling_weight=3.0, week=10)
+>>> f1, f2 = reg.split(e=0, parent=0, rivalry_share=1.0, alliance_share=0.5, sibling_weight=3.0, week=10)
 >>> reg.factions[0][f1].group, reg.factions[0][f2].label
 ('N10025.1', 'Faction of CJNG 2')
 >>> reg.width, reg.factions[1]
@@ -44,13 +44,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import pandas as pd
 
 from cartelsim.ecosystem import Extension
 from cartelsim.network import Network
+from cartelsim.organisation.members import move_member
 
-__all__ = ["Faction", "FactionRegistry", "faction_groups", "faction_label", "faction_parent"]
+__all__ = ["Faction", "FactionRegistry", "faction_groups", "faction_label", "faction_parent", "move_cartel"]
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,9 @@ class FactionRegistry:
         """Id of column ``i`` in experiment ``e``."""
         return self.ids[i] if i < self.n_base else self.factions[e][i].group
 
-    def split(self, e: int, parent: int, tie_share: float, sibling_weight: float, week: int) -> tuple[int, int]:
+    def split(
+        self, e: int, parent: int, rivalry_share: float, alliance_share: float, sibling_weight: float, week: int
+    ) -> tuple[int, int]:
         """Register the fission of column ``parent`` of experiment ``e``; return the two factions' columns.
 
         Needs two free columns (:meth:`free`; :meth:`grow` first).
@@ -202,12 +206,10 @@ class FactionRegistry:
             self.root[e, f] = root
             self.counted[e, f] = kind == "criminal group"
             for j, w in rivals.items():
-                self._add(self._riv, e, f, j, tie_share * w)
+                self._add(self._riv, e, f, j, rivalry_share * w)
             for j, w in allies.items():
-                self._add(self._ali, e, f, j, tie_share * w)
-            self.alliance[e, f] = tie_share * sum(allies.values())
-        for j, w in allies.items():
-            self.alliance[e, j] += (2.0 * tie_share - 1.0) * w
+                self._add(self._ali, e, f, j, alliance_share * w)
+            self.alliance[e, f] = alliance_share * self.alliance[e, parent]
         self._add(self._riv, e, f1, f2, sibling_weight)
         self.dead[e, parent] = True
         self.alliance[e, parent] = 0.0
@@ -243,7 +245,8 @@ class FactionRegistry:
     def extension(self, mult: np.ndarray, any_mult: np.ndarray) -> Extension:
         """The ecosystem kernel's additions: these alliance strengths and rivalries, and ``mult``."""
         xptr, xrow, xcol, xw = self.edges()
-        return Extension(1.0 / (self.alliance + 1.0), xptr, xrow, xcol, xw, mult, any_mult)
+        ncols = self.n_base + self.used
+        return Extension(1.0 / (self.alliance + 1.0), xptr, xrow, xcol, xw, mult, any_mult, ncols)
 
     def fold(self, x: np.ndarray) -> np.ndarray:
         """Sum a per-column quantity (E, width) onto the network's groups (E, 150): factions onto their root."""
@@ -254,3 +257,19 @@ class FactionRegistry:
         col = col + self.n_base
         np.add.at(out, (e_idx, self.root[e_idx, col]), x[e_idx, col])
         return out
+
+
+@numba.njit(cache=True, nogil=True)
+def move_cartel(m, e, p, cell_map, col_map):  # pragma: no cover - jit
+    """Move every member of column ``p`` (experiment ``e``) to cell ``cell_map[cell]`` of column ``col_map[cell]``.
+
+    Members of a cell that ``cell_map`` leaves at -1 stay where they are.
+    """
+    b_idx, b_start, b_count, cell = m[6], m[7], m[8], m[1]
+    for r in range(7):
+        b = p * 7 + r
+        items = b_idx[e, b_start[e, b] : b_start[e, b] + b_count[e, b]].copy()
+        for j in items:
+            k = cell[e, j]
+            if cell_map[k] >= 0:
+                move_member(m, e, j, col_map[k], cell_map[k], r)

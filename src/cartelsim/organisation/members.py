@@ -172,7 +172,6 @@ class Members:
         if width > self.b_idx.shape[1]:
             self.b_idx = np.concatenate([self.b_idx, np.full((n_e, width - self.b_idx.shape[1]), -1, np.int32)], 1)
 
-
     def grow(self, extra_cartels: int = 0, extra_cells: int = 0) -> None:
         """Make room for ``extra_cartels`` more cartel columns (factions) and ``extra_cells`` more cells.
 
@@ -197,7 +196,8 @@ class Members:
 @numba.njit(cache=True, nogil=True)
 def move_member(m, e, j, c, k, r):  # pragma: no cover - jit
     """Give member slot ``j`` of experiment ``e`` cartel ``c``, cell ``k`` and role ``r`` (a promotion, a move)."""
-    cartel, cell, role, pos, b_idx, b_start, b_count, b_cap, cell_role = m[0], m[1], m[2], m[5], m[6], m[7], m[8], m[9], m[13]
+    cartel, cell, role, pos = m[0], m[1], m[2], m[5]
+    b_idx, b_start, b_count, b_cap, cell_role = m[6], m[7], m[8], m[9], m[13]
     r0 = role[e, j]
     buckets.remove(b_idx[e], b_start[e], b_count[e], pos[e], j, cartel[e, j] * 7 + r0)
     cell_role[e, cell[e, j], r0] -= 1

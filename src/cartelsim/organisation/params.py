@@ -379,15 +379,26 @@ ADAPTATION: tuple[ParamSpec, ...] = (
         range=(1.0, 10.0),
     ),
     ParamSpec(
-        "faction_tie_share",
-        0.5,
+        "faction_rivalry_share",
+        1.0,
         0.0,
         1.0,
-        "share of each tie's weight",
-        "each faction inherits this share of every rivalry and alliance weight of its parent (0.5: the two "
-        "together hold the parent's)",
+        "share of each rivalry weight",
+        "each faction inherits this share of every rivalry weight of its parent (1: its members fight the "
+        "parent's rivals as the parent's did, the weight being an intensity per member pair, so those conflicts "
+        "are conserved; 0.5: the rivalry is divided between the two)",
         A,
-        range=(0.25, 1.0),
+        range=(0.5, 1.0),
+    ),
+    _fitted(
+        "faction_alliance_share",
+        0.0,
+        1.0,
+        "share of the alliance strength",
+        "each faction inherits this share of its parent's alliance strength (0.5: the allies' protection is "
+        "divided between the factions, each more exposed to conflict; 1: both keep all of it); the allies' own "
+        "strength is unchanged",
+        (0.25, 1.0),
     ),
     _fitted(
         "removal_violence_leader_factor",
@@ -424,8 +435,7 @@ ADAPTATION: tuple[ParamSpec, ...] = (
         1.0,
         520.0,
         "weeks",
-        "how long the rise in violence after a targeted removal lasts (Lindo & Padilla-Romo 2015: at least 12 "
-        "months)",
+        "how long the rise in violence after a targeted removal lasts (Lindo & Padilla-Romo 2015: at least 12 months)",
         (26.0, 104.0),
     ),
 )
