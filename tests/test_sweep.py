@@ -294,3 +294,19 @@ def test_a_partial_run_is_locked_while_in_use(tmp_path, scen):
 def test_check_writes_nothing(tmp_path, scen, design):
     assert exp_mod.check_bundle_target(scen, tmp_path / "b", design=design) is False
     assert list(tmp_path.iterdir()) == []
+
+
+def test_unbounded_tables_are_truncated_at_their_own_tails():
+    from cartelsim import Scenario
+    from cartelsim.sweep import sweep_factors
+
+    sc = Scenario.from_text(
+        '[scenario]\nname = "x"\nstart = 2012-01-01\nend = 2013-01-01\n[uncertainty]\n'
+        'incapacitation_per_week = { dist = "lognormal", median = 110, sigma = 0.3 }\n'
+        'victim_share_cartel = { dist = "uniform", low = 0.08, high = 0.12 }\n'
+    )
+    inc, share = sweep_factors(sc)
+    # 0.5% and 99.5% quantiles of lognormal(median 110, sigma 0.3): 110 * exp(-+2.5758 * 0.3)
+    assert inc.low == pytest.approx(110 * np.exp(-2.5758293 * 0.3), rel=1e-6)
+    assert inc.high == pytest.approx(110 * np.exp(2.5758293 * 0.3), rel=1e-6)
+    assert (share.low, share.high) == (0.08, 0.12)  # bounded tables keep their own range

@@ -40,13 +40,19 @@ from cartelsim.scenario import Scenario
 __all__ = ["run_sweep", "sweep_design", "sweep_factors"]
 
 
+#: Distribution tables with unbounded support, truncated in sweeps at their own TAIL and 1 - TAIL quantiles.
+UNBOUNDED = ("normal", "lognormal", "negative_binomial")
+TAIL = 0.005
+
+
 def sweep_factors(scenario: Scenario, all_uncertain: bool = False) -> list[Factor]:
     """Return the factors of a sweep over ``scenario``.
 
     Parameters
     ----------
     scenario : Scenario
-        Its ``[uncertainty]`` tables become factors (in file order), truncated to the parameters' bounds.
+        Its ``[uncertainty]`` tables become factors (in file order), truncated to the parameters' bounds and,
+        for normal, lognormal and negative-binomial tables, to their own 0.5% and 99.5% quantiles.
     all_uncertain : bool
         Also every other parameter that declares a default ``range`` in the spec (uniform over it), in the
         spec's order.
@@ -63,8 +69,14 @@ def sweep_factors(scenario: Scenario, all_uncertain: bool = False) -> list[Facto
         if dist.dist == "fixed":
             continue
         p = PARAMS[name]
+        low, high = p.low, p.high
+        if dist.dist in UNBOUNDED:
+            # Designs sample the ends of the unit interval (Morris levels 0 and 1): without this an unbounded
+            # table would put whole rows at the parameter's physical bounds (assumption: 0.5%..99.5%).
+            low = max(low, dist.ppf(TAIL, p.low, p.high))
+            high = min(high, dist.ppf(1.0 - TAIL, p.low, p.high))
         try:
-            factors.append(Factor.from_table(name, dist.to_dict(), bounds=(p.low, p.high)))
+            factors.append(Factor.from_table(name, dist.to_dict(), bounds=(low, high)))
         except ValueError as e:
             raise ValueError(f"[uncertainty] key {name!r}: {e}") from None
     if all_uncertain:

@@ -20,6 +20,8 @@ COMPARE_VARIABLES = (
     "n_members",
     "new_conflict_deaths",
     "new_victims_est",
+    "n_cartels",
+    "new_fissions",
     "new_strikes",
     "new_leaders_removed",
     "new_assets_destroyed",

@@ -246,6 +246,7 @@ def plot_trajectory(result: PrimResult, path: str | Path, *, title: str | None =
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import BoundaryNorm
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     t = result.trajectory
     fig = Figure(figsize=(6.0, 4.5), layout="constrained")
@@ -274,6 +275,7 @@ def plot_trajectory(result: PrimResult, path: str | Path, *, title: str | None =
         ax.set_title(title)
     if note:
         fig.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=6, color="0.4")
+        fig.set_layout_engine(ConstrainedLayoutEngine(rect=(0, 0.03, 1, 0.97)))  # room for the note
     path = Path(path)
     fig.savefig(path, dpi=150)
     return path

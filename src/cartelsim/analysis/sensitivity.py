@@ -340,6 +340,7 @@ def plot_sensitivity(
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     if method == "morris":
         cols, ylabel = ("mu_star", "sigma"), "elementary effect (outcome unit)"
@@ -377,6 +378,7 @@ def plot_sensitivity(
         ax.set_title(title)
     if note:
         fig.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=6, color="0.4")
+        fig.set_layout_engine(ConstrainedLayoutEngine(rect=(0, 0.03, 1, 0.97)))  # room for the note
     path = Path(path)
     fig.savefig(path, dpi=150)
     return path
