@@ -19,9 +19,11 @@ from rich.table import Table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from cartelsim.analysis.sweeps import SweepBundle, SweepOutcome
     from cartelsim.results import Results
     from cartelsim.sampling import Design
     from cartelsim.scenario import Scenario
+    from cartelsim.validation import Check
 
 app = typer.Typer(
     name="cartelsim",
@@ -171,28 +173,42 @@ def plot(
         out.print(f"wrote {p}")
 
 
+def _show(v: object) -> str:
+    return f"{v:,.4g}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def _print_checks(checks: list[Check]) -> None:
+    """One block per check, grouped: readable at any terminal width."""
+    out.print("[bold]cartelsim validate[/]: model beside the literature (gaps are shown, never tuned away)")
+    group = None
+    for c in checks:
+        if c.group != group:
+            group = c.group
+            out.print(f"\n[bold underline]{escape(group)}[/]")
+        mark = "[dim]  -  [/]" if c.ok is None else "[green] ok  [/]" if c.ok else "[red] GAP [/]"
+        out.print(f"{mark} {escape(c.name)}", highlight=False)
+        unit = f" {c.unit}" if c.unit else ""
+        gap = f"  gap {c.gap}" if c.gap else ""
+        tol = f"  tolerance {c.tolerance}" if c.tolerance not in ("", "-") else ""
+        out.print(
+            f"      literature {escape(_show(c.paper))} | model {escape(_show(c.model))}{unit}{gap}{tol}",
+            highlight=False,
+        )
+        if c.source and c.source != "model output":
+            out.print(f"      [dim]{escape(c.source)}[/]", highlight=False)
+
+
 @app.command()
 def validate() -> None:
     """Print each reproduction check: the paper's value, the model's, the tolerance and whether it holds."""
     from cartelsim.validation import ecosystem_checks
     from cartelsim.validation_geography import geography_checks
+    from cartelsim.validation_organisation import organisation_checks
 
     checks = ecosystem_checks()
     checks += geography_checks()
-    t = Table(
-        title="cartelsim validate: model beside the literature (gaps are shown, never tuned away)",
-        title_justify="left",
-    )
-    for col in ("group", "check", "paper", "model", "unit", "gap", "tolerance", "ok"):
-        t.add_column(col, overflow="fold")
-    for c in checks:
-
-        def show(v: object) -> str:
-            return f"{v:,.4g}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
-
-        ok = "-" if c.ok is None else "[green]yes[/]" if c.ok else "[red]NO (gap)[/]"
-        t.add_row(c.group, c.name, show(c.paper), show(c.model), c.unit, c.gap, c.tolerance, ok)
-    out.print(t)
+    checks += organisation_checks()
+    _print_checks(checks)
     failed = [c for c in checks if c.ok is False]
     out.print(
         f"{sum(c.ok is True for c in checks)} within tolerance, {len(failed)} outside "
@@ -578,6 +594,287 @@ def map_(
         path = bundle_map(res, variable, d, level, policy, vs, out_file)
     except MapError as e:
         _fail(f"{bundle}: {e}")
+    out.print(f"wrote {path}")
+
+
+def _sweep_request(
+    bundle: Path, variable: str, at: str, policy: str, vs: str | None, since: str | None, level: str, group: str
+) -> tuple[SweepBundle, SweepOutcome]:
+    """Load the bundle's rows of ``variable`` and take one value per replicate (exit 2 on bad input)."""
+    from cartelsim.analysis.sweeps import SweepBundle, SweepError, sweep_outcome
+
+    at_d, since_d = _date(at, "--at"), _date(since, "--since")
+    assert at_d is not None
+    try:
+        b = SweepBundle.load(bundle, [variable])
+    except FileNotFoundError as e:
+        _fail(str(e))
+    try:
+        o = sweep_outcome(b, variable, at_d, policy, vs=vs, level=level, group=group, since=since_d)
+    except SweepError as e:
+        _fail(f"{bundle}: {e}")
+    return b, o
+
+
+def _figure_path(bundle: Path, out_file: Path | None, stem: str) -> Path:
+    if out_file is not None:
+        if out_file.suffix.lower() != ".png":
+            _fail(f"--out {out_file}: must be a .png file")
+        if not out_file.parent.is_dir():
+            _fail(f"--out {out_file}: folder {out_file.parent} does not exist")
+        return out_file
+    return bundle / "figures" / f"{stem}.png"
+
+
+def _g(x: float) -> str:
+    import math
+
+    return "-" if not math.isfinite(x) else f"{x:.4g}"
+
+
+def _wide() -> Console:
+    """The output console, 130 columns wide when it is not a terminal (pipes and files: no truncated names)."""
+    return out if out.is_terminal else Console(width=130, soft_wrap=True)
+
+
+def _outcome_header(bundle: Path, b: SweepBundle, o: SweepOutcome) -> None:
+    import numpy as np
+
+    d = b.design
+    what = (
+        f"{d.method} design, {d.n_rows} rows x {len(d.factors)} factors"
+        if d is not None
+        else f"{o.values.size} replicates (no design)"
+    )
+    out.print(f"[bold]{escape(str(bundle))}[/] (manifest {b.hash}): {what}", highlight=False)
+    out.print(f"outcome: {escape(o.description)}", highlight=False)
+    v = o.values[np.isfinite(o.values)]
+    if v.size:
+        q10, q50, q90 = np.quantile(v, [0.1, 0.5, 0.9])
+        out.print(f"  across replicates: median {_g(q50)} [10%: {_g(q10)}, 90%: {_g(q90)}]", highlight=False)
+        if o.vs is not None:
+            below = int((v < 0).sum())
+            out.print(
+                f"  {o.policy} below {o.vs} in {below} of {v.size} replicates ({below / v.size:.1%})"
+                + (
+                    " (design rows; a Morris design's rows sit on a grid, so this share is coarse)"
+                    if d is not None and d.method == "morris"
+                    else ""
+                ),
+                highlight=False,
+            )
+
+
+@app.command()
+def sensitivity(
+    bundle: Annotated[Path, typer.Argument(help="Sweep bundle directory (from `cartelsim sweep`).")],
+    variable: Annotated[str, typer.Option("--variable", help="Outcome, e.g. new_deaths_all_est.")],
+    at: Annotated[
+        str,
+        typer.Option(
+            "--at", help="Date (YYYY-MM-DD) of a recorded week; with --since, the end of the window (exclusive)."
+        ),
+    ],
+    policy: Annotated[str, typer.Option("--policy", help="Policy whose outcome is analysed.")],
+    vs: Annotated[
+        str | None,
+        typer.Option("--vs", help="Analyse --policy minus this policy (e.g. baseline), paired by replicate."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Sum a flow (new_...) over the recorded weeks from this date up to --at."),
+    ] = None,
+    level: Annotated[str, typer.Option("--level", help="national, cartel, state, municipality or port.")] = "national",
+    group: Annotated[str, typer.Option("--group", help="Group id at --level (empty for national).")] = "",
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="PNG to write (default: BUNDLE/figures/sensitivity_<variable>_<policy>.png)."),
+    ] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the ranked table as CSV.")] = None,
+) -> None:
+    """Rank a sweep's uncertain assumptions by their influence on one outcome (Morris, Sobol or, for LHS, PRCC).
+
+    Morris: mu* (mean absolute elementary effect, outcome unit per factor range) and sigma; Sobol: S1 and ST
+    (shares of variance) with bootstrap confidence half-widths, and S2 when the design has second order.
+    The plot carries the bundle's manifest hash. Model output under the scenario's stated assumptions.
+    """
+    from cartelsim.analysis.rank_correlation import plot_rank_correlations
+    from cartelsim.analysis.sensitivity import plot_sensitivity
+    from cartelsim.analysis.sweeps import SweepError
+    from cartelsim.analysis.sweeps import sensitivity as _sensitivity
+
+    if csv_file is not None and not csv_file.parent.is_dir():
+        _fail(f"--csv {csv_file}: folder {csv_file.parent} does not exist")
+    stem = f"sensitivity_{variable}_{policy}" + (f"_vs_{vs}" if vs else "")
+    path = _figure_path(bundle, out_file, stem)
+    b, o = _sweep_request(bundle, variable, at, policy, vs, since, level, group)
+    try:
+        s = _sensitivity(b, o)
+    except SweepError as e:
+        _fail(f"{bundle}: {e}")
+    _outcome_header(bundle, b, o)
+    if s.method == "lhs":
+        out.print(
+            "A Latin hypercube has no Morris or Sobol indices (they need trajectories or Saltelli's matrices); "
+            "ranking by partial rank correlation (PRCC) instead, which captures monotone effects only. For "
+            "Morris or Sobol indices, rerun the sweep with --method morris or --method sobol.",
+            highlight=False,
+        )
+    heads = {
+        "morris": (("mu_star", "mu*"), ("mu_star_conf", "± (95%)"), ("sigma", "sigma"), ("mu", "mu")),
+        "sobol": (("ST", "ST"), ("ST_conf", "± (95%)"), ("S1", "S1"), ("S1_conf", "± (95%)")),
+        "lhs": (("prcc", "PRCC"), ("prcc_p", "p-value"), ("spearman", "Spearman")),
+    }[s.method]
+    unit = {
+        "morris": "outcome unit per factor range",
+        "sobol": "shares of the outcome's variance",
+        "lhs": "dimensionless",
+    }
+    wide = _wide()
+    t = Table(
+        title=f"{s.method} ranking by {s.ranked_by} ({unit[s.method]}; {s.n_rows} design rows)", title_justify="left"
+    )
+    t.add_column("rank", justify="right")
+    t.add_column("factor", no_wrap=True)
+    for _, h in heads:
+        t.add_column(h, justify="right", no_wrap=True)
+    for r in s.table.itertuples(index=False):
+        t.add_row(str(r.rank), str(r.factor), *(_g(float(getattr(r, c))) for c, _ in heads))
+    wide.print(t)
+    if s.second_order is not None:
+        t2 = Table(title="second-order Sobol indices, largest 10 pairs", title_justify="left")
+        for c in ("factor_i", "factor_j", "S2", "± (95%)"):
+            t2.add_column(c, justify="left" if c.startswith("factor") else "right", no_wrap=True)
+        for fi, fj, s2, s2c in s.second_order.head(10)[["factor_i", "factor_j", "S2", "S2_conf"]].to_numpy():
+            t2.add_row(str(fi), str(fj), _g(float(s2)), _g(float(s2c)))
+        wide.print(t2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    title = f"{o.variable}, {o.when}\n{o.policy}" + (f" minus {o.vs}" if o.vs else "")
+    note = f"{bundle.name} · manifest {b.hash} · model output under stated assumptions"
+    if s.method == "lhs":
+        plot_rank_correlations(s.table, path, title=title, note=note)
+    else:
+        plot_sensitivity(s.table, s.method, path, title=title, note=note)  # type: ignore[arg-type]
+    out.print(f"wrote {path}")
+    if csv_file is not None:
+        s.table.to_csv(csv_file, index=False)
+        out.print(f"wrote {csv_file}")
+
+
+@app.command()
+def discover(
+    bundle: Annotated[Path, typer.Argument(help="Sweep bundle directory (or a run with sampled assumptions).")],
+    variable: Annotated[str, typer.Option("--variable", help="Outcome, e.g. new_deaths_all_est.")],
+    at: Annotated[
+        str,
+        typer.Option(
+            "--at", help="Date (YYYY-MM-DD) of a recorded week; with --since, the end of the window (exclusive)."
+        ),
+    ],
+    policy: Annotated[str, typer.Option("--policy", help="The policy whose value should be lower.")],
+    vs: Annotated[str, typer.Option("--vs", help="The policy it is compared with, paired by replicate.")],
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Sum a flow (new_...) over the recorded weeks from this date up to --at."),
+    ] = None,
+    level: Annotated[str, typer.Option("--level", help="national, cartel, state, municipality or port.")] = "national",
+    group: Annotated[str, typer.Option("--group", help="Group id at --level (empty for national).")] = "",
+    margin: Annotated[
+        str | None,
+        typer.Option(
+            help="Also count cases where --policy is at most this much above --vs: an amount in the outcome's "
+            "unit (5000) or a share of --vs's value in the same replicate (2%). Default: strictly below."
+        ),
+    ] = None,
+    threshold: Annotated[float, typer.Option(help="Density the chosen box must reach, in (0, 1].")] = 0.8,
+    alpha: Annotated[float, typer.Option(help="Share of the box's cases peeled at each step, in (0, 0.5).")] = 0.05,
+    mass_min: Annotated[float, typer.Option(help="Smallest box mass (share of all cases), in (0, 1).")] = 0.05,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="PNG to write (default: BUNDLE/figures/discover_<variable>_<policy>_vs_<vs>.png)."),
+    ] = None,
+) -> None:
+    """Scenario discovery (PRIM): which ranges of which assumptions make --policy's value lower than --vs's.
+
+    A case is one replicate (a design row); it is of interest when --policy's value is below --vs's in the
+    same replicate. Prints the chosen box (factor, low, high) with its coverage, density and mass, and
+    writes the peeling trajectory. Model output under the scenario's stated assumptions; it asks which
+    assumptions decide the answer, never where or whom to strike.
+    """
+    from cartelsim.analysis.discover import Margin
+    from cartelsim.analysis.discover import discover as _discover
+    from cartelsim.analysis.prim import plot_trajectory
+    from cartelsim.analysis.sweeps import SweepError
+
+    m = Margin()
+    if margin is not None:
+        try:
+            m = Margin.parse(margin)
+        except SweepError as e:
+            _fail(f"--{e}")
+    if not 0 < threshold <= 1:
+        _fail(f"--threshold {threshold}: must lie in (0, 1]")
+    if not 0 < alpha < 0.5:
+        _fail(f"--alpha {alpha}: must lie in (0, 0.5)")
+    if not 0 < mass_min < 1:
+        _fail(f"--mass-min {mass_min}: must lie in (0, 1)")
+    path = _figure_path(bundle, out_file, f"discover_{variable}_{policy}_vs_{vs}")
+    b, o = _sweep_request(bundle, variable, at, policy, vs, since, level, group)
+    try:
+        d = _discover(b, o, margin=m, threshold=threshold, alpha=alpha, mass_min=mass_min)
+    except SweepError as e:
+        _fail(f"{bundle}: {e}")
+    _outcome_header(bundle, b, o)
+    if d.dropped:
+        err.print(
+            f"[yellow]left out:[/] {len(d.dropped)} replicate(s) with a failed experiment: "
+            + "; ".join(escape(x) for x in o.failed_lines()),
+            highlight=False,
+        )
+    below = f"below {o.vs}" + (f" {m}".replace("% of vs", f"% of {o.vs}") if str(m) else "")
+    out.print(
+        f"cases of interest ({o.policy} {below}): {d.n_interest} of {d.n} ({d.share:.1%}); "
+        f"assumptions searched: {len(d.X.columns)}",
+        highlight=False,
+    )
+    r = d.result
+    if r is None:
+        where = "nowhere" if d.n_interest == 0 else "everywhere"
+        out.print(
+            f"No box to find: {o.policy} is {below} {where} in the sampled ranges of the assumptions "
+            f"({d.n_interest} of {d.n} cases). Nothing written.",
+            highlight=False,
+        )
+        return
+    lim = r.limits
+    t = Table(
+        title=f"chosen box {r.chosen} of {len(r.trajectory)} on the peeling trajectory (threshold {threshold:g})",
+        title_justify="left",
+    )
+    for c in ("factor", "low", "high", "restricted", "sampled range"):
+        t.add_column(c, justify="left" if c in ("factor", "restricted") else "right", no_wrap=True)
+    for f, lo, hi, side in lim[["factor", "low", "high", "restricted"]].to_numpy():
+        col = d.X[f]
+        t.add_row(str(f), _g(float(lo)), _g(float(hi)), str(side), f"{_g(col.min())} .. {_g(col.max())}")
+    if lim.empty:
+        t.add_row("(no restriction)", "", "", "", "")
+    _wide().print(t)
+    n_box = int(r.trajectory["n"].iloc[r.chosen])
+    out.print(
+        f"coverage {r.coverage:.1%} (of the cases of interest, inside the box); density {r.density:.1%} (of the "
+        f"box's {n_box} cases, of interest); mass {r.mass:.1%} (of all cases); overall share of interest "
+        f"{d.share:.1%}",
+        highlight=False,
+    )
+    if not r.meets_threshold:
+        err.print(
+            f"[yellow]note:[/] no box on the trajectory reaches density {threshold:g}; this is the densest one",
+            highlight=False,
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    title = f"PRIM: where {o.policy}\n{below}\n({o.variable}, {o.when})"
+    note = f"{bundle.name} · manifest {b.hash} · model output under stated assumptions"
+    plot_trajectory(r, path, title=title, note=note)
     out.print(f"wrote {path}")
 
 
