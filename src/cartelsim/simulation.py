@@ -326,6 +326,11 @@ def _loop_general(ctx: Context, progress: Callable[[int], None] | None) -> None:
             sampler.sample(flows, ctx.state, t)
         if ctx.organisation is not None and w >= 0:  # (3) organisation: flows to members, then the campaign
             ctx.organisation.step(t, w, ctx.state, flows, rec)
+            if ctx.geography is not None and rec.records("national", w):
+                # the cartels' trafficking capacity at the start of the week (as the layer recorded it) sets
+                # the volume on the routes in step (4)
+                cap = rec.arrays["national"]["n_trafficking_capacity"]
+                ctx.geography.volume = cap[:, 0, w // (rec.interval("national") or 1)]
         rec.stock("national", "n_members", w, ctx.state.sum(1))
         mask = org.counted if org is not None else counted  # factions count too (DESIGN.md, n_cartels)
         rec.stock("national", "n_cartels", w, ((ctx.state >= 1.0) & mask).sum(1).astype(np.float64))

@@ -27,6 +27,12 @@ ends, so the layer never solves per week:
   layer may set :attr:`GeographyLayer.supply` (shape ``(experiments, origins)``, cartels' trafficking
   capacities per origin) before step 4; a new supply row is a new state (warm-started from the unit-supply
   solve of the same shocks), so it should change at most once per recording window.
+- **Volume from the organisation layer.** With both layers on, the simulation sets :attr:`GeographyLayer.volume`
+  (per experiment: the cartels' total trafficking capacity, in cell-equivalents) before each national
+  recording, and the flow reaching the border is scaled by it; ``flow_to_border_index`` then tracks the
+  capacity left after logistics strikes times the share that still crosses after seizures. Route *choice*
+  stays solved at the reference supply (assumption: capacity changes the volume, not the congestion
+  pattern); per-origin supply from cartels' places is the :attr:`supply` seam above.
 - **Violence seam** (geography part 2). When :mod:`cartelsim.geography.violence` is present, each group
   recording window's per-cartel conflict deaths are allocated to states and municipalities by its
   ``allocate_deaths`` (given the window's ``n_routes`` and the unshocked routes) and recorded as
@@ -196,6 +202,7 @@ class GeographyLayer:
         self.total = scenario.spinup_weeks + scenario.n_weeks
         self.reference_week = scenario.reference_week
         self.supply: FloatArray | None = None
+        self.volume: FloatArray | None = None
         self.n_solves = 0
         self._graphs: dict[float | None, RouteGraph] = {}
         graph = self.graph(self.params[0]["port_capacity_floor_share"] if self.params else None)
@@ -355,6 +362,8 @@ class GeographyLayer:
             ids = self.state_ids(t)
             if national or reference:
                 flow = self._gather(ids, lambda s: s.flow_to_border)
+                if self.volume is not None:  # the organisation layer's trafficking capacity scales the volume
+                    flow = flow * self.volume
                 if reference:
                     self._ref_flow = flow.copy()
                 rec.stock("national", "flow_to_border_index", w, flow)  # raw until finish()
