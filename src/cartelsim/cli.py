@@ -665,27 +665,33 @@ def _outcome_header(bundle: Path, b: SweepBundle, o: SweepOutcome) -> None:
             )
 
 
+# Options shared by the commands that read one outcome of a sweep (sensitivity, discover).
+SweepVariable = Annotated[str, typer.Option("--variable", help="Outcome, e.g. new_deaths_all_est.")]
+SweepAt = Annotated[
+    str,
+    typer.Option("--at", help="Date (YYYY-MM-DD) of a recorded week; with --since, the end of the window (exclusive)."),
+]
+SweepSince = Annotated[
+    str | None,
+    typer.Option("--since", help="Sum a flow (new_...) over the recorded weeks from this date up to --at."),
+]
+SweepLevel = Annotated[str, typer.Option("--level", help="national, cartel, state, municipality or port.")]
+SweepGroup = Annotated[str, typer.Option("--group", help="Group id at --level (empty for national).")]
+
+
 @app.command()
 def sensitivity(
     bundle: Annotated[Path, typer.Argument(help="Sweep bundle directory (from `cartelsim sweep`).")],
-    variable: Annotated[str, typer.Option("--variable", help="Outcome, e.g. new_deaths_all_est.")],
-    at: Annotated[
-        str,
-        typer.Option(
-            "--at", help="Date (YYYY-MM-DD) of a recorded week; with --since, the end of the window (exclusive)."
-        ),
-    ],
+    variable: SweepVariable,
+    at: SweepAt,
     policy: Annotated[str, typer.Option("--policy", help="Policy whose outcome is analysed.")],
     vs: Annotated[
         str | None,
         typer.Option("--vs", help="Analyse --policy minus this policy (e.g. baseline), paired by replicate."),
     ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", help="Sum a flow (new_...) over the recorded weeks from this date up to --at."),
-    ] = None,
-    level: Annotated[str, typer.Option("--level", help="national, cartel, state, municipality or port.")] = "national",
-    group: Annotated[str, typer.Option("--group", help="Group id at --level (empty for national).")] = "",
+    since: SweepSince = None,
+    level: SweepLevel = "national",
+    group: SweepGroup = "",
     out_file: Annotated[
         Path | None,
         typer.Option("--out", help="PNG to write (default: BUNDLE/figures/sensitivity_<variable>_<policy>.png)."),
@@ -764,21 +770,13 @@ def sensitivity(
 @app.command()
 def discover(
     bundle: Annotated[Path, typer.Argument(help="Sweep bundle directory (or a run with sampled assumptions).")],
-    variable: Annotated[str, typer.Option("--variable", help="Outcome, e.g. new_deaths_all_est.")],
-    at: Annotated[
-        str,
-        typer.Option(
-            "--at", help="Date (YYYY-MM-DD) of a recorded week; with --since, the end of the window (exclusive)."
-        ),
-    ],
+    variable: SweepVariable,
+    at: SweepAt,
     policy: Annotated[str, typer.Option("--policy", help="The policy whose value should be lower.")],
     vs: Annotated[str, typer.Option("--vs", help="The policy it is compared with, paired by replicate.")],
-    since: Annotated[
-        str | None,
-        typer.Option("--since", help="Sum a flow (new_...) over the recorded weeks from this date up to --at."),
-    ] = None,
-    level: Annotated[str, typer.Option("--level", help="national, cartel, state, municipality or port.")] = "national",
-    group: Annotated[str, typer.Option("--group", help="Group id at --level (empty for national).")] = "",
+    since: SweepSince = None,
+    level: SweepLevel = "national",
+    group: SweepGroup = "",
     margin: Annotated[
         str | None,
         typer.Option(
