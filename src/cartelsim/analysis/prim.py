@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cartelsim.analysis.figures import finish_figure
+
 __all__ = ["PrimResult", "plot_trajectory", "prim"]
 
 
@@ -246,7 +248,6 @@ def plot_trajectory(result: PrimResult, path: str | Path, *, title: str | None =
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import BoundaryNorm
     from matplotlib.figure import Figure
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     t = result.trajectory
     fig = Figure(figsize=(6.0, 4.5), layout="constrained")
@@ -271,11 +272,4 @@ def plot_trajectory(result: PrimResult, path: str | Path, *, title: str | None =
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
     ax.legend(frameon=False, loc="lower left")
-    if title:
-        ax.set_title(title)
-    if note:
-        fig.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=6, color="0.4")
-        fig.set_layout_engine(ConstrainedLayoutEngine(rect=(0, 0.03, 1, 0.97)))  # room for the note
-    path = Path(path)
-    fig.savefig(path, dpi=150)
-    return path
+    return finish_figure(fig, ax, path, title, note)

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cartelsim.analysis.figures import finish_figure
+
 __all__ = ["plot_rank_correlations", "rank_correlations"]
 
 
@@ -122,7 +124,6 @@ def plot_rank_correlations(
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     lacking = sorted({"factor", "spearman", "prcc"} - set(df.columns))
     if lacking:
@@ -139,11 +140,4 @@ def plot_rank_correlations(
     ax.set_ylim(-1.05, 1.05)
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.legend(frameon=False)
-    if title:
-        ax.set_title(title)
-    if note:
-        fig.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=6, color="0.4")
-        fig.set_layout_engine(ConstrainedLayoutEngine(rect=(0, 0.03, 1, 0.97)))  # room for the note
-    path = Path(path)
-    fig.savefig(path, dpi=150)
-    return path
+    return finish_figure(fig, ax, path, title, note)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from cartelsim.analysis.figures import finish_figure
 from cartelsim.sampling import Design
 
 __all__ = ["morris_indices", "outcome_vector", "plot_sensitivity", "sobol_indices", "sobol_second_order"]
@@ -340,7 +341,6 @@ def plot_sensitivity(
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     if method == "morris":
         cols, ylabel = ("mu_star", "sigma"), "elementary effect (outcome unit)"
@@ -374,11 +374,4 @@ def plot_sensitivity(
     ax.set_ylabel(ylabel)
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.legend(frameon=False)
-    if title:
-        ax.set_title(title)
-    if note:
-        fig.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=6, color="0.4")
-        fig.set_layout_engine(ConstrainedLayoutEngine(rect=(0, 0.03, 1, 0.97)))  # room for the note
-    path = Path(path)
-    fig.savefig(path, dpi=150)
-    return path
+    return finish_figure(fig, ax, path, title, note)
