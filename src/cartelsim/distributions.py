@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 __all__ = ["DISTRIBUTIONS", "Distribution", "parse_distribution"]
 
@@ -103,6 +103,8 @@ class Distribution:
             b = special.ndtr((math.log(high) - mu) / sd) if math.isfinite(high) else 1.0
             return float(math.exp(mu + sd * special.ndtri(a + u * (b - a))))
         # negative binomial with mean m and dispersion r: scipy's (n=r, p=r/(r+m))
+        from scipy import stats  # imported here: scipy.stats costs about 0.5 s at start-up
+
         r, m = k["dispersion"], k["mean"]
         return float(stats.nbinom.ppf(u, r, r / (r + m)))
 

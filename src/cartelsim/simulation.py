@@ -24,7 +24,6 @@ from cartelsim.policies import Intervention, key_specs
 from cartelsim.recorder import Recorder
 from cartelsim.rng import Streams
 from cartelsim.scenario import Scenario
-from cartelsim.solvers import AdaptiveSolver
 from cartelsim.stochastic import StochasticFlows
 from cartelsim.timeline import CALIBRATION_ORIGIN, week_of
 
@@ -314,7 +313,11 @@ def _loop_general(ctx: Context, progress: Callable[[int], None] | None) -> None:
     counted = model.network.is_cartel
     flows: Flows | None = None
     sampler = StochasticFlows.start(ctx.state, [e.seed for e in ctx.experiments]) if ctx.scenario.stochastic else None
-    ode = AdaptiveSolver(model) if ctx.scenario.solver == "adaptive" else None
+    ode = None
+    if ctx.scenario.solver == "adaptive":
+        from cartelsim.solvers import AdaptiveSolver  # scipy.integrate only when asked for
+
+        ode = AdaptiveSolver(model)
     for t in range(ctx.total):
         w = t - ctx.spin
         # the organisation layer's factions and violence after removals, as the ecosystem kernel's extension
