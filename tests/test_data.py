@@ -42,3 +42,24 @@ def test_bacrim_network_consistent():
     trends = pd.read_csv(data_path("national_trends", "trends.csv"))
     assert trends["year"].tolist() == list(range(2012, 2022))
     assert trends.loc[trends["year"] == 2012, "homicides"].item() == 25967
+
+
+# labels the source gave after a person's alias, a family nickname or a leader's initials (DESIGN: no names)
+OLD_LABELS = {
+    "N10010": "Tequileros",
+    "N10084": "Ardillos",
+    "N10122": "Rusos",
+    "N10127": "Talibanes",
+    "N10129": "Tequileros",
+    "N10133": "Viagras",
+    "N10138": "MZ",
+}
+
+
+def test_alias_labels_replaced_by_neutral_ones():
+    nodes = pd.read_csv(data_path("bacrim2020", "nodes.csv"), dtype=str, keep_default_na=False).set_index("node")
+    for node, old in OLD_LABELS.items():
+        label = nodes.loc[node, "label"]
+        assert old.lower() not in label.lower(), (node, label)
+        assert label.startswith(f"Group {node[1:]} ("), (node, label)
+    assert nodes["label"].str.match(r"^Group \d{5} \(").sum() == 60

@@ -71,7 +71,7 @@ def test_bundle_layout_follows_design(bundle):
 def test_no_person_names_in_bundle(bundle):
     _, path = bundle
     labels = pd.read_parquet(path / "groups.parquet")["label"]
-    assert labels.str.match(r"^Group \d{5} \(").sum() == 53  # groups named after persons get neutral labels
+    assert labels.str.match(r"^Group \d{5} \(").sum() == 60  # groups named after persons get neutral labels
 
 
 def test_same_seed_same_values(tmp_path, small_uncertain):

@@ -102,11 +102,29 @@ class SerialExecutor(_Closing):
         return True
 
 
-def _ignore_sigint() -> None:
-    """Worker initialiser: Ctrl-C goes to the parent, which stops the pool (workers never print tracebacks)."""
+def _watch_parent(parent: int, interval: float) -> None:
+    """Worker thread: end this worker as soon as its parent process is gone (killed, or exited)."""
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)  # the parent is gone: nobody will read this worker's results, and parts must stop appearing
+
+
+def _init_worker(parent: int, interval: float = 0.2) -> None:
+    """Worker initialiser: ignore Ctrl-C, and never outlive the parent process.
+
+    Ctrl-C goes to the parent, which stops the pool (workers never print tracebacks). Where the parent dies
+    without stopping the pool (SIGKILL, a crash), the worker notices that its parent pid changed and exits
+    within ``interval`` seconds, so no worker keeps writing parts into ``DIR.partial/``.
+    """
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.getppid() != parent:  # the parent died while this worker was starting
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent, interval), name="cartelsim-parent-watch", daemon=True).start()
 
 
 class ProcessExecutor(_Closing):
@@ -136,9 +154,85 @@ class ProcessExecutor(_Closing):
         self.workers = default_workers() if workers is None else _positive("--workers", workers)
         self.window = 2 * self.workers if window is None else _positive("window", window)
         self._new_pool = lambda: ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
         self._pool = self._new_pool()
+        self._old_pools: list[Any] = []  # pools replaced after a dead worker (their workers are stopped too)
+        self._previous_sigterm: Any = None
+        self._install_sigterm()
+
+    def _install_sigterm(self) -> None:
+        """On SIGTERM, stop the workers first, then end as SIGTERM would (main thread only)."""
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            self._previous_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
+        except (ValueError, OSError):  # pragma: no cover - signals unavailable here
+            self._previous_sigterm = None
+
+    def _restore_sigterm(self) -> None:
+        import signal
+        import threading
+
+        prev, self._previous_sigterm = self._previous_sigterm, None
+        if prev is None or threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
+            signal.signal(signal.SIGTERM, prev)
+
+    def _on_sigterm(self, signum: int, frame: object) -> None:
+        import signal
+
+        prev = self._previous_sigterm
+        self._abort()
+        self._restore_sigterm()
+        if callable(prev):
+            prev(signum, frame)
+        elif prev != signal.SIG_IGN:
+            # unwinds through ``with executor:`` (which shuts the pool down) and the partial run's lock
+            raise SystemExit(128 + signum)
+
+    def _processes(self) -> list[Any]:
+        return [
+            proc
+            for pool in (*self._old_pools, self._pool)
+            for proc in list((getattr(pool, "_processes", None) or {}).values())
+        ]
+
+    def _abort(self) -> None:
+        """Shut the pools down at once: queued items cancelled, every worker terminated and waited for.
+
+        SIGTERM, then SIGKILL after a second. The pool's manager thread first drops the cancelled items (it
+        must not find them when it notices the dead workers), and the call queue is not flushed at exit (no
+        worker will read it).
+        """
+        import time
+
+        procs = self._processes()
+        pools = (*self._old_pools, self._pool)
+        for pool in pools:
+            call_queue = getattr(pool, "_call_queue", None)
+            if call_queue is not None:
+                call_queue.cancel_join_thread()
+            pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + 1.0
+        while any(getattr(p, "_cancel_pending_futures", False) for p in pools) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        deadline = time.monotonic() + 1.0
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1.0)
 
     def _submit(self, fn: Callable[[T], R], item: T) -> Future[R]:
         """Submit, replacing a pool broken by a dead worker (its in-flight items fail; later ones run)."""
@@ -148,6 +242,7 @@ class ProcessExecutor(_Closing):
             return self._pool.submit(fn, item)
         except BrokenProcessPool:
             self._pool.shutdown(wait=False, cancel_futures=True)
+            self._old_pools.append(self._pool)
             self._pool = self._new_pool()
             return self._pool.submit(fn, item)
 
@@ -179,13 +274,19 @@ class ProcessExecutor(_Closing):
         return True
 
     def close(self, abort: bool = False) -> None:
-        """Stop the pool; with ``abort``, running items are abandoned (their parts are atomic: whole or absent)."""
-        procs = list((getattr(self._pool, "_processes", None) or {}).values())
-        self._pool.shutdown(wait=not abort, cancel_futures=True)
-        if abort:
-            for proc in procs:
-                if proc.is_alive():
-                    proc.terminate()
+        """Stop the pool; with ``abort``, running items are abandoned (their parts are atomic: whole or absent).
+
+        With ``abort`` the workers are terminated before the pool is shut down, so none outlives the call.
+        """
+        try:
+            if abort:
+                self._abort()
+            else:
+                for pool in (*self._old_pools, self._pool):
+                    pool.shutdown(wait=True, cancel_futures=True)
+            self._old_pools.clear()
+        finally:
+            self._restore_sigterm()
 
 
 def _probe(path: str, token: str) -> bool:
@@ -257,6 +358,7 @@ class DaskExecutor(_Closing):
             )
             self._client = Client(self._cluster)
         self.window = 2 * self.workers if window is None else _positive("window", window)
+        self._inflight: dict[Any, Any] = {}  # future key -> future, over every map() of this executor
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[int, R | BaseException]]:
         """Apply ``fn`` to every item on the cluster, with at most ``window`` items in flight."""
@@ -270,6 +372,7 @@ class DaskExecutor(_Closing):
             for i, item in it:
                 fut = self._client.submit(fn, item, pure=False)
                 pending[fut.key] = (i, fut)
+                self._inflight[fut.key] = fut
                 queue.add(fut)
                 if len(pending) >= self.window:
                     return
@@ -278,6 +381,7 @@ class DaskExecutor(_Closing):
             fill()
             for fut in queue:
                 i, _ = pending.pop(fut.key)
+                self._inflight.pop(fut.key, None)
                 try:
                     res: R | BaseException = fut.result()
                 except Exception as e:
@@ -288,6 +392,8 @@ class DaskExecutor(_Closing):
         finally:
             if pending:
                 self._client.cancel([f for _, f in pending.values()], force=True)
+                for key in pending:
+                    self._inflight.pop(key, None)
 
     def shares_path(self, path: Path) -> bool:
         """Whether every worker reads ``path`` as this process does (a shared file system)."""
@@ -299,7 +405,17 @@ class DaskExecutor(_Closing):
         return bool(seen) and all(seen.values())
 
     def close(self, abort: bool = False) -> None:
-        """Close the client and the local cluster, if this executor started one."""
+        """Close the client and the local cluster, if this executor started one.
+
+        With ``abort``, this command's tasks still queued or running on the cluster are cancelled first (a
+        shared scheduler keeps running other clients' work).
+        """
+        if abort and self._inflight:
+            try:
+                self._client.cancel(list(self._inflight.values()), force=True)
+            except Exception:  # the client may already be gone; closing it is what matters
+                pass
+        self._inflight.clear()
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()

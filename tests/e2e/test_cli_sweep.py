@@ -201,3 +201,41 @@ def test_ctrl_c_on_a_process_pool_then_resume(tmp_path, slow_scen):
     assert code == 0, text
     same_tables(out, tmp_path / "ref")
     _check_complete(out, 60)
+
+
+def _pool_children(proc, n, timeout=30.0):
+    """The pids of the ``n`` worker processes of ``proc``'s pool (and any helper it started), once started."""
+    psutil = pytest.importorskip("psutil")
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        kids = psutil.Process(proc.pid).children(recursive=True)
+        if sum("spawn_main" in " ".join(k.cmdline()) for k in kids if k.is_running()) >= n:
+            return kids
+        time.sleep(0.05)
+    raise AssertionError("the pool's workers did not start")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_no_worker_outlives_a_killed_process_pool_run(tmp_path, slow_scen, sig):
+    """SIGKILL or SIGTERM the parent of a process-pool sweep: its workers end within seconds, parts stop."""
+    import psutil
+
+    args = ["sweep", slow_scen, "--method", "lhs", "--samples", "20", "--out", tmp_path / "sw", "--batch-size", "1"]
+    proc = _launch([*args, "--executor", "process", "--workers", "2"])
+    parts = tmp_path / "sw.partial" / "parts"
+    try:
+        _wait_for_parts(tmp_path / "sw.partial", proc, 1)
+        kids = _pool_children(proc, 2)
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=20)  # workers hold the pipes: this returns only once they are gone
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _, alive = psutil.wait_procs(kids, timeout=5)
+    assert not alive, [k.pid for k in alive]
+    assert proc.returncode in ((-signal.SIGKILL,) if sig == signal.SIGKILL else (128 + signal.SIGTERM, -signal.SIGTERM))
+    assert "Traceback" not in stderr
+    before = sorted(p.name for p in parts.iterdir())
+    time.sleep(1.5)
+    assert sorted(p.name for p in parts.iterdir()) == before  # no batch finished after the command ended
+    assert len([p for p in before if p.endswith(".experiments.arrow")]) < 60
