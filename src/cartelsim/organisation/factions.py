@@ -249,11 +249,16 @@ class FactionRegistry:
         return Extension(1.0 / (self.alliance + 1.0), xptr, xrow, xcol, xw, mult, any_mult, ncols)
 
     def fold(self, x: np.ndarray) -> np.ndarray:
-        """Sum a per-column quantity (E, width) onto the network's groups (E, 150): factions onto their root."""
+        """Sum a per-column quantity (E, width) onto the network's groups (E, 150): factions onto their root.
+
+        ``x`` may be narrower than the registry: a quantity of the week (the flows) is as wide as the state
+        it was computed from, and the write-back may have added columns since (their factions had no
+        members yet, so nothing of theirs is left out).
+        """
         if x.shape[1] == self.n_base:
             return x
         out = np.array(x[:, : self.n_base], dtype=np.float64)
-        e_idx, col = np.nonzero(self.root[:, self.n_base :] >= 0)
+        e_idx, col = np.nonzero(self.root[:, self.n_base : x.shape[1]] >= 0)
         col = col + self.n_base
         np.add.at(out, (e_idx, self.root[e_idx, col]), x[e_idx, col])
         return out
