@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import cartelsim
 import cartelsim.organisation.layer as org_layer
@@ -98,3 +99,38 @@ def test_strike_flows_with_fissions_adds_up(monkeypatch):
         cart.groupby(["experiment_id", "week"])["value"].sum(),
         rtol=1e-9,
     )
+
+
+def test_recording_interval_changes_what_is_written_never_what_is_simulated():
+    # DESIGN.md, Coupling: the volume on the routes is passed every week, never read back from the recorder.
+    # The reference week (5) is not a multiple of 3: read back from the recorder, the flow there was stale.
+    runs = {}
+    for k in (1, 3):
+        sc = strike_flows(national=k).replace(reference=dt.date(2026, 2, 5))
+        assert sc.reference_week == 5
+        res = cartelsim.run_experiments(sc, replicates=1, progress=False)
+        assert (res.experiments["status"] == "ok").all(), res.experiments["message"].tolist()
+        runs[k] = _frame(res)
+    one, three = runs[1], runs[3]
+    key = ["experiment_id", "level", "group", "variable", "week"]
+    assert set(three["variable"]) == set(one["variable"])
+    nat1 = one[one["level"] == "national"]
+    nat3 = three[three["level"] == "national"]
+    flows = nat1["variable"].str.startswith("new_")
+    stocks = nat1[~flows].merge(nat3, on=key, suffixes=("_1", "_3"))
+    assert len(stocks) == len(nat3[~nat3["variable"].str.startswith("new_")])
+    for var, sub in stocks.groupby("variable"):  # stocks, indices and shares: equal at the common weeks
+        np.testing.assert_array_equal(sub["value_1"], sub["value_3"], err_msg=var)
+    weekly = nat1[flows].sort_values(key)
+    summed = {}  # weeks 3j..3j+2 added in week order, as the recorder adds them
+    for row in weekly.itertuples(index=False):
+        k = (row.experiment_id, row.variable, row.week // 3 * 3)
+        summed[k] = summed.get(k, 0.0) + row.value
+    derived = {"new_victims_est", "new_deaths_all_est"}  # from the recorded deaths after the run: rounding
+    for row in nat3[nat3["variable"].str.startswith("new_")].itertuples(index=False):
+        want = summed[(row.experiment_id, row.variable, row.week)]
+        assert want == row.value or (row.variable in derived and row.value == pytest.approx(want, rel=1e-13)), row
+    others = one[one["level"] != "national"].merge(three[three["level"] != "national"], on=key, suffixes=("_1", "_3"))
+    assert len(others) == (one["level"] != "national").sum()
+    for (lev, var), sub in others.groupby(["level", "variable"]):  # other levels: recorded every 13 weeks in both
+        np.testing.assert_array_equal(sub["value_1"], sub["value_3"], err_msg=f"{lev} {var}")

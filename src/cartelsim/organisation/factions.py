@@ -248,6 +248,18 @@ class FactionRegistry:
         ncols = self.n_base + self.used
         return Extension(1.0 / (self.alliance + 1.0), xptr, xrow, xcol, xw, mult, any_mult, ncols)
 
+    def total(self, x: np.ndarray) -> np.ndarray:
+        """Sum a per-column quantity (E, width) over columns, the same whatever the batch's width: (E,).
+
+        The network's groups are summed as one block of fixed width, then each faction column is added in
+        column order: an experiment's faction columns are the same in any batch and the columns it does not
+        use hold zeros, so the rounding never depends on how many columns the other experiments needed.
+        """
+        out = np.asarray(np.sum(x[:, : self.n_base], axis=1, dtype=np.float64))
+        for c in range(self.n_base, x.shape[1]):
+            out = out + x[:, c]
+        return out
+
     def fold(self, x: np.ndarray) -> np.ndarray:
         """Sum a per-column quantity (E, width) onto the network's groups (E, 150): factions onto their root.
 
