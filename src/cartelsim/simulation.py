@@ -329,11 +329,6 @@ def _loop_general(ctx: Context, progress: Callable[[int], None] | None) -> None:
             sampler.sample(flows, ctx.state, t)
         if ctx.organisation is not None and w >= 0:  # (3) organisation: flows to members, then the campaign
             ctx.organisation.step(t, w, ctx.state, flows, rec)
-            if ctx.geography is not None and rec.records("national", w):
-                # the cartels' trafficking capacity at the start of the week (as the layer recorded it) sets
-                # the volume on the routes in step (4)
-                cap = rec.arrays["national"]["n_trafficking_capacity"]
-                ctx.geography.volume = cap[:, 0, w // (rec.interval("national") or 1)]
         rec.stock("national", "n_members", w, ctx.state.sum(1))
         mask = org.counted if org is not None else counted  # factions count too (DESIGN.md, n_cartels)
         rec.stock("national", "n_cartels", w, ((ctx.state >= 1.0) & mask).sum(1).astype(np.float64))
@@ -345,6 +340,9 @@ def _loop_general(ctx: Context, progress: Callable[[int], None] | None) -> None:
         if org is not None and w >= 0:  # (3) write-back: removals leave C_i, fissions split it (new columns)
             ctx.state = org.write_back(ctx.state)
         if ctx.geography is not None:  # (4) geography: routes; deaths in space (factions' where their root's)
-            ctx.geography.step(t, org.fold(flows.deaths) if org is not None else flows.deaths)
+            if org is not None and w >= 0:  # the cartels' trafficking capacity this week sets the volume
+                ctx.geography.step(t, org.fold(flows.deaths), volume=org.trafficking_capacity)
+            else:
+                ctx.geography.step(t, flows.deaths)
         ctx.end_of_year(t, progress)
     model.extension = None

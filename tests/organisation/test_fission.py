@@ -62,6 +62,23 @@ def test_registry_shares_the_parents_ties():
     assert folded.shape == (1, 150) and folded.sum() == pytest.approx(x.sum())
 
 
+def test_fold_takes_a_quantity_narrower_than_the_registry():
+    # the week's flows are as wide as the state they came from; the write-back may have grown the registry
+    # since, with new factions in the new columns (the crash of a run with many fissions: index out of bounds)
+    net = load_network()
+    reg = FactionRegistry(net, 2)
+    reg.grow(2)
+    f1, _ = reg.split(1, 3, 1.0, 0.5, 3.0, week=0)
+    x = np.arange(2.0 * reg.width).reshape(2, -1)
+    x[0, 150:] = 0.0  # experiment 0 has no faction
+    reg.grow(2)
+    reg.split(1, f1, 1.0, 0.5, 3.0, week=1)  # factions in columns 152 and 153, beyond x's width
+    folded = reg.fold(x)
+    assert folded.shape == (2, 150)
+    np.testing.assert_array_equal(folded.sum(1), x.sum(1))
+    assert folded[1, 3] == x[1, 3] + x[1, 150] + x[1, 151]
+
+
 def test_factions_conserve_members_and_follow_the_ecosystem():
     ivs = [[TargetedArrests(start=dt.date(2012, 1, 1), target="leaders", share=0.05)]]
     p = defaults({"organisation_scale": 0.3, "fission_probability_1000_members": 0.9,

@@ -27,9 +27,10 @@ ends, so the layer never solves per week:
   layer may set :attr:`GeographyLayer.supply` (shape ``(experiments, origins)``, cartels' trafficking
   capacities per origin) before step 4; a new supply row is a new state (warm-started from the unit-supply
   solve of the same shocks), so it should change at most once per recording window.
-- **Volume from the organisation layer.** With both layers on, the simulation sets :attr:`GeographyLayer.volume`
-  (per experiment: the cartels' total trafficking capacity, in cell-equivalents) before each national
-  recording, and the flow reaching the border is scaled by it; ``flow_to_border_index`` then tracks the
+- **Volume from the organisation layer.** With both layers on, the loop passes ``volume`` to every
+  :meth:`GeographyLayer.step` (per experiment: the cartels' total trafficking capacity at the start of the
+  week, in cell-equivalents; DESIGN.md, Coupling: an argument every week, never read back from the
+  recorder), and the flow reaching the border is scaled by it; ``flow_to_border_index`` then tracks the
   capacity left after logistics strikes times the share that still crosses after seizures. Route *choice*
   stays solved at the reference supply (assumption: capacity changes the volume, not the congestion
   pattern); per-origin supply from cartels' places is the :attr:`supply` seam above.
@@ -202,7 +203,6 @@ class GeographyLayer:
         self.total = scenario.spinup_weeks + scenario.n_weeks
         self.reference_week = scenario.reference_week
         self.supply: FloatArray | None = None
-        self.volume: FloatArray | None = None
         self.n_solves = 0
         self._graphs: dict[float | None, RouteGraph] = {}
         graph = self.graph(self.params[0]["port_capacity_floor_share"] if self.params else None)
@@ -340,7 +340,7 @@ class GeographyLayer:
         return np.asarray(vals[np.asarray(inv).ravel()], dtype=np.float64)
 
     # -- the weekly step ---------------------------------------------------------------------------
-    def step(self, t: int, deaths: np.ndarray | None = None) -> None:
+    def step(self, t: int, deaths: np.ndarray | None = None, volume: np.ndarray | None = None) -> None:
         """Step (4) at absolute week ``t``: record routes when a window opens; allocate deaths when one closes.
 
         Parameters
@@ -349,6 +349,9 @@ class GeographyLayer:
             Absolute week (0 = the calibration origin; the scenario's recorded week is ``t - spin``).
         deaths : numpy.ndarray, optional
             This week's conflict deaths per cartel, shape ``(E, N)`` (used by the violence allocation).
+        volume : numpy.ndarray, optional
+            This week's volume per experiment, shape ``(E,)``, scaling the flow reaching the border (the
+            organisation layer's trafficking capacity); None: unit volume.
 
         """
         rec = self.rec
@@ -362,8 +365,8 @@ class GeographyLayer:
             ids = self.state_ids(t)
             if national or reference:
                 flow = self._gather(ids, lambda s: s.flow_to_border)
-                if self.volume is not None:  # the organisation layer's trafficking capacity scales the volume
-                    flow = flow * self.volume
+                if volume is not None:  # the organisation layer's trafficking capacity scales the volume
+                    flow = flow * volume
                 if reference:
                     self._ref_flow = flow.copy()
                 rec.stock("national", "flow_to_border_index", w, flow)  # raw until finish()

@@ -248,12 +248,29 @@ class FactionRegistry:
         ncols = self.n_base + self.used
         return Extension(1.0 / (self.alliance + 1.0), xptr, xrow, xcol, xw, mult, any_mult, ncols)
 
+    def total(self, x: np.ndarray) -> np.ndarray:
+        """Sum a per-column quantity (E, width) over columns, the same whatever the batch's width: (E,).
+
+        The network's groups are summed as one block of fixed width, then each faction column is added in
+        column order: an experiment's faction columns are the same in any batch and the columns it does not
+        use hold zeros, so the rounding never depends on how many columns the other experiments needed.
+        """
+        out = np.asarray(np.sum(x[:, : self.n_base], axis=1, dtype=np.float64))
+        for c in range(self.n_base, x.shape[1]):
+            out = out + x[:, c]
+        return out
+
     def fold(self, x: np.ndarray) -> np.ndarray:
-        """Sum a per-column quantity (E, width) onto the network's groups (E, 150): factions onto their root."""
+        """Sum a per-column quantity (E, width) onto the network's groups (E, 150): factions onto their root.
+
+        ``x`` may be narrower than the registry: a quantity of the week (the flows) is as wide as the state
+        it was computed from, and the write-back may have added columns since (their factions had no
+        members yet, so nothing of theirs is left out).
+        """
         if x.shape[1] == self.n_base:
             return x
         out = np.array(x[:, : self.n_base], dtype=np.float64)
-        e_idx, col = np.nonzero(self.root[:, self.n_base :] >= 0)
+        e_idx, col = np.nonzero(self.root[:, self.n_base : x.shape[1]] >= 0)
         col = col + self.n_base
         np.add.at(out, (e_idx, self.root[e_idx, col]), x[e_idx, col])
         return out

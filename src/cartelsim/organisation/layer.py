@@ -165,6 +165,9 @@ class OrganisationLayer:
         self.cells: Cells | None = None
         self.assets: Assets | None = None
         self.capacity_ref = np.full(n_e, np.nan)
+        #: The cartels' total trafficking capacity at the start of this week (members' scale), per experiment:
+        #: set by every :meth:`step`, passed by the loop to the geography layer (never read from the recorder).
+        self.trafficking_capacity = np.zeros(n_e)
         self._acc: np.ndarray | None = None
         self._acc_arrests = np.zeros(n_e)
         self._acc_strikes = np.zeros(n_e)
@@ -471,15 +474,17 @@ class OrganisationLayer:
                 queued.add((e, c))
 
     def _record_stocks(self, w: int, rec: Recorder) -> None:
-        if not (rec.records("national", w) or rec.records("cartel", w) or w == self.reference_week):
-            return
+        """Stocks at the start of week ``w``: the capacity every week (the coupling), recorded when due."""
         assert self.members is not None
         cap = self.capacity()
+        self.trafficking_capacity = self.registry.total(cap)
         if w == self.reference_week:
-            self.capacity_ref = cap.sum(1)
+            self.capacity_ref = self.trafficking_capacity.copy()
+        if not (rec.records("national", w) or rec.records("cartel", w)):
+            return
         lead = self.members.role_counts()[:, :, LEADER] / self.scale[:, None]
         for name, v in zip(STOCK_VARIABLES, (lead, cap), strict=True):
-            rec.stock("national", name, w, v.sum(1))
+            rec.stock("national", name, w, self.registry.total(v))
             rec.stock("cartel", name, w, v)
 
     # -- write-back: strike removals, fissions ------------------------------------------------------
