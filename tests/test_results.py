@@ -6,6 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import cartelsim
+from cartelsim.bundle import BundleError
 from cartelsim.results import BundleExistsError, write_bundle
 
 
@@ -104,7 +105,7 @@ def test_failed_write_leaves_nothing(tmp_path, small):
 
 
 def test_load_rejects_non_bundle(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"missing experiments\.parquet"):
+    with pytest.raises(BundleError, match=r"missing experiments\.parquet"):
         cartelsim.load(tmp_path)
 
 

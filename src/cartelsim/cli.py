@@ -37,9 +37,31 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+_LIST_FAILED = 20  # failed experiments listed by name after a run; the rest are counted (assumption: a screenful)
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    return text if len(text) <= limit else f"{text[: limit - 40]}... ({len(text):,} characters)"
+
+
 def _fail(message: str, code: int = 2) -> NoReturn:
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
+
+
+OverwriteFile = Annotated[bool, typer.Option("--overwrite", help="Replace existing files (never a folder).")]
+
+
+def _check_files(paths: list[Path], overwrite: bool) -> None:
+    """Fail (exit 2, nothing written) if a file to be written exists without --overwrite, or is a folder."""
+    from cartelsim.bundle import BundleExistsError, BundleRefusedError, check_file
+
+    for p in paths:
+        try:
+            check_file(p, overwrite)
+        except (BundleExistsError, BundleRefusedError) as e:
+            _fail(f"--out {e}" if isinstance(e, BundleRefusedError) else str(e))
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -52,11 +74,12 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 
 def _load(bundle: Path) -> Results:
+    from cartelsim.bundle import BundleError
     from cartelsim.results import load
 
     try:
         return load(bundle)
-    except FileNotFoundError as e:
+    except BundleError as e:
         _fail(str(e))
 
 
@@ -162,11 +185,17 @@ def plot(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Folder for the PNGs (default: BUNDLE/figures).")
     ] = None,
+    overwrite: OverwriteFile = False,
 ) -> None:
     """Write fan charts (PNG) of members and conflict deaths by policy, stamped with the manifest hash."""
     res = _load(bundle)
+    folder = out_dir or bundle / "figures"
+    names = ("n_members", "new_conflict_deaths", "new_victims_est")
+    if folder.exists() and not folder.is_dir():
+        _fail(f"--out {folder}: is a file, not a folder")
+    _check_files([folder / f"{v}.png" for v in names], overwrite)
     try:
-        paths = res.plot(out_dir or bundle / "figures", ("n_members", "new_conflict_deaths", "new_victims_est"))
+        paths = res.plot(folder, names)
     except KeyError as e:
         _fail(str(e.args[0]))
     for p in paths:
@@ -245,10 +274,10 @@ def _run_bundle(
     """Shared by ``run`` and ``sweep``: check everything, then run resumably into ``out_dir``."""
     import importlib.util
 
+    from cartelsim.bundle import BundleExistsError, BundleRefusedError, check_target
     from cartelsim.executors import EXECUTORS, ExecutorError, make_executor
     from cartelsim.experiments import check_bundle_target, run_to_bundle
     from cartelsim.partial import PartialBusyError, PartialMismatchError
-    from cartelsim.results import BundleExistsError
 
     if executor not in EXECUTORS:
         _fail(f"--executor {executor!r}: unknown; allowed: {', '.join(EXECUTORS)}")
@@ -262,10 +291,11 @@ def _run_bundle(
     if executor == "dask" and importlib.util.find_spec("distributed") is None:
         _fail("--executor dask needs the distributed extra: pip install 'cartelsim[distributed]'")
     try:
+        check_target(out_dir, overwrite, protect=[sc.source] if Path(sc.source).is_file() else [])
         resuming = check_bundle_target(sc, out_dir, replicates=replicates, design=design, overwrite=overwrite)
     except BundleExistsError:
         _fail(f"--out {out_dir}: exists; pass --overwrite to replace it")
-    except PartialMismatchError as e:
+    except (PartialMismatchError, BundleRefusedError) as e:
         _fail(str(e))
     if resuming and not quiet:
         err.print(f"resuming from {out_dir}.partial", highlight=False)
@@ -291,7 +321,7 @@ def _run_bundle(
             highlight=False,
         )
         raise typer.Exit(130) from None
-    except (PartialBusyError, PartialMismatchError, BundleExistsError) as e:
+    except (PartialBusyError, PartialMismatchError, BundleExistsError, BundleRefusedError) as e:
         _fail(str(e))
     done = f"; {summary.resumed} were done before" if summary.resumed else ""
     out.print(
@@ -307,10 +337,16 @@ def _run_bundle(
             columns=["experiment_id", "policy", "replicate", "message"],
             filters=[("status", "==", "failed")],
         )
-        for _, r in ex.head(5).iterrows():
+        err.print(f"{len(ex)} experiment{'s' if len(ex) != 1 else ''} failed:", highlight=False)
+        for _, r in ex.head(_LIST_FAILED).iterrows():
             err.print(
                 f"  experiment {r['experiment_id']} ({r['policy']}, replicate {r['replicate']}): "
-                f"{escape(str(r['message']))}"
+                f"{escape(_shorten(str(r['message'])))}",
+                highlight=False,
+            )
+        if len(ex) > _LIST_FAILED:
+            err.print(
+                f"  and {len(ex) - _LIST_FAILED} more (all in {summary.path}/experiments.parquet)", highlight=False
             )
         raise typer.Exit(1)
 
@@ -469,6 +505,7 @@ def routes(
         str, typer.Option("--policy", help="Policy whose shocks apply (default: baseline).")
     ] = "baseline",
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write a map of the routes (PNG).")] = None,
+    overwrite: OverwriteFile = False,
 ) -> None:
     """Print the predicted trafficking routes at a date (origins' ports and paths, busiest places, port shares).
 
@@ -495,6 +532,7 @@ def routes(
         _fail(f"--policy {policy!r}: not in {scenario}; allowed: {', '.join(names)}")
     if out_file is not None and out_file.suffix.lower() != ".png":
         _fail(f"--out {out_file}: must be a .png file")
+    _check_files([out_file] if out_file is not None else [], overwrite)
     week = sc.week(d)
     graph, sol, plain = routes_at(sc, week, policy)
     wide = out if out.is_terminal else Console(width=130, soft_wrap=True)  # pipes and files: no truncated codes
@@ -576,11 +614,13 @@ def map_(
     vs: Annotated[
         str | None, typer.Option("--vs", help="Map the difference --policy minus this policy (e.g. baseline).")
     ] = None,
+    overwrite: OverwriteFile = False,
 ) -> None:
     """Draw a choropleth of Mexico of one outcome at a date, by state or municipality (flows per week).
 
     The footer carries the bundle's manifest hash; with several replicates the map shows the median.
     """
+    from cartelsim.bundle import BundleExistsError, BundleRefusedError
     from cartelsim.geography.maps import LEVELS, MapError, bundle_map
 
     if level not in LEVELS:
@@ -591,9 +631,11 @@ def map_(
     assert d is not None
     res = _load(bundle)
     try:
-        path = bundle_map(res, variable, d, level, policy, vs, out_file)
+        path = bundle_map(res, variable, d, level, policy, vs, out_file, overwrite=overwrite)
     except MapError as e:
         _fail(f"{bundle}: {e}")
+    except (BundleExistsError, BundleRefusedError) as e:
+        _fail(str(e))
     out.print(f"wrote {path}")
 
 
@@ -602,12 +644,13 @@ def _sweep_request(
 ) -> tuple[SweepBundle, SweepOutcome]:
     """Load the bundle's rows of ``variable`` and take one value per replicate (exit 2 on bad input)."""
     from cartelsim.analysis.sweeps import SweepBundle, SweepError, sweep_outcome
+    from cartelsim.bundle import BundleError
 
     at_d, since_d = _date(at, "--at"), _date(since, "--since")
     assert at_d is not None
     try:
         b = SweepBundle.load(bundle, [variable])
-    except FileNotFoundError as e:
+    except BundleError as e:
         _fail(str(e))
     try:
         o = sweep_outcome(b, variable, at_d, policy, vs=vs, level=level, group=group, since=since_d)
@@ -616,14 +659,15 @@ def _sweep_request(
     return b, o
 
 
-def _figure_path(bundle: Path, out_file: Path | None, stem: str) -> Path:
+def _figure_path(bundle: Path, out_file: Path | None, stem: str, overwrite: bool) -> Path:
     if out_file is not None:
         if out_file.suffix.lower() != ".png":
             _fail(f"--out {out_file}: must be a .png file")
         if not out_file.parent.is_dir():
             _fail(f"--out {out_file}: folder {out_file.parent} does not exist")
-        return out_file
-    return bundle / "figures" / f"{stem}.png"
+    path = out_file if out_file is not None else bundle / "figures" / f"{stem}.png"
+    _check_files([path], overwrite)
+    return path
 
 
 def _g(x: float) -> str:
@@ -697,6 +741,7 @@ def sensitivity(
         typer.Option("--out", help="PNG to write (default: BUNDLE/figures/sensitivity_<variable>_<policy>.png)."),
     ] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the ranked table as CSV.")] = None,
+    overwrite: OverwriteFile = False,
 ) -> None:
     """Rank a sweep's uncertain assumptions by their influence on one outcome (Morris, Sobol or, for LHS, PRCC).
 
@@ -712,7 +757,8 @@ def sensitivity(
     if csv_file is not None and not csv_file.parent.is_dir():
         _fail(f"--csv {csv_file}: folder {csv_file.parent} does not exist")
     stem = f"sensitivity_{variable}_{policy}" + (f"_vs_{vs}" if vs else "")
-    path = _figure_path(bundle, out_file, stem)
+    path = _figure_path(bundle, out_file, stem, overwrite)
+    _check_files([csv_file] if csv_file is not None else [], overwrite)
     b, o = _sweep_request(bundle, variable, at, policy, vs, since, level, group)
     try:
         s = _sensitivity(b, o)
@@ -791,6 +837,7 @@ def discover(
         Path | None,
         typer.Option("--out", help="PNG to write (default: BUNDLE/figures/discover_<variable>_<policy>_vs_<vs>.png)."),
     ] = None,
+    overwrite: OverwriteFile = False,
 ) -> None:
     """Scenario discovery (PRIM): which ranges of which assumptions make --policy's value lower than --vs's.
 
@@ -816,7 +863,7 @@ def discover(
         _fail(f"--alpha {alpha}: must lie in (0, 0.5)")
     if not 0 < mass_min < 1:
         _fail(f"--mass-min {mass_min}: must lie in (0, 1)")
-    path = _figure_path(bundle, out_file, f"discover_{variable}_{policy}_vs_{vs}")
+    path = _figure_path(bundle, out_file, f"discover_{variable}_{policy}_vs_{vs}", overwrite)
     b, o = _sweep_request(bundle, variable, at, policy, vs, since, level, group)
     try:
         d = _discover(b, o, margin=m, threshold=threshold, alpha=alpha, mass_min=mass_min)

@@ -51,7 +51,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cartelsim import results as _results
-from cartelsim.results import OUTCOME_SCHEMA, BundleExistsError, _replace_dir, _RowGroupWriter
+from cartelsim.bundle import check_target, swap
+from cartelsim.results import OUTCOME_SCHEMA, _RowGroupWriter, write_manifest
 
 __all__ = ["PartialBusyError", "PartialMismatchError", "PartialRun", "write_part"]
 
@@ -205,6 +206,8 @@ class PartialRun:
         ------
         BundleExistsError
             ``out`` exists and ``overwrite`` is False.
+        BundleRefusedError
+            ``out`` must not be replaced (see :func:`cartelsim.bundle.check_target`).
         PartialMismatchError
             ``DIR.partial/`` belongs to another run and ``overwrite`` is False.
         PartialBusyError
@@ -240,8 +243,7 @@ class PartialRun:
         Raises the same errors as :meth:`open` (but :class:`PartialBusyError`).
         """
         out = Path(out)
-        if out.exists() and not overwrite:
-            raise BundleExistsError(f"{out} exists; pass --overwrite to replace it")
+        check_target(out, overwrite)
         partial = out.with_name(out.name + ".partial")
         if not partial.exists():
             return False
@@ -323,10 +325,9 @@ class PartialRun:
             os.replace(t, self.path / f"{k}.parquet")
         pq.write_table(pa.Table.from_pandas(groups, preserve_index=False), self.path / "groups.parquet")
         manifest = {**manifest, "write_time_s": round(time.perf_counter() - t0, 3)}
-        (self.path / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
-        if self.out.exists() and not self.overwrite:
-            raise BundleExistsError(f"{self.out} exists; pass --overwrite to replace it")
-        _replace_dir(self.path, self.out)
+        write_manifest(self.path, manifest)
+        check_target(self.out, self.overwrite)
+        swap(self.path, self.out)
         # The bundle is complete; what remains of the run's bookkeeping goes.
         shutil.rmtree(self.out / "parts", ignore_errors=True)
         for f in ("run.json", "lock"):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cartelsim.bundle import write_file
 from cartelsim.variables import VARIABLES, is_flow
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def fan_charts(results: Results, out_dir: Path, variables: Sequence[str]) -> lis
         )
         fig.tight_layout(rect=(0, 0.03, 1, 1))
         path = out_dir / f"{v}.png"
-        fig.savefig(path)
+        write_file(path, fig.savefig, overwrite=True)
         plt.close(fig)
         paths.append(path)
     return paths

@@ -43,6 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cartelsim.bundle import BUNDLE_FORMAT, BundleError, BundleExistsError, check_target, file_checksums, swap, verify
 from cartelsim.data import checksums
 from cartelsim.network import load_network
 from cartelsim.simulation import Batch
@@ -67,10 +68,6 @@ OUTCOME_COLUMNS = (
     "variable",
     "value",
 )
-
-
-class BundleExistsError(FileExistsError):
-    """The output directory exists and ``overwrite`` was not given."""
 
 
 def _dict_array(indices: np.ndarray, values: Sequence[str]) -> pa.DictionaryArray:
@@ -300,6 +297,7 @@ def make_manifest(
     from cartelsim import __version__
 
     return {
+        "format": BUNDLE_FORMAT,
         "format_version": FORMAT_VERSION,
         "package_version": __version__,
         "git_revision": _git_revision(),
@@ -313,8 +311,10 @@ def make_manifest(
 
 
 def manifest_hash(manifest: dict[str, Any]) -> str:
-    """Short hash of the manifest's reproducible part (all but wall and creation times and how it was run)."""
-    keep = {k: v for k, v in manifest.items() if k not in ("wall_time_s", "write_time_s", "created", "execution")}
+    """Short hash of the manifest's reproducible part (all but times, how it was run and file checksums)."""
+    keep = {
+        k: v for k, v in manifest.items() if k not in ("wall_time_s", "write_time_s", "created", "execution", "files")
+    }
     return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -335,8 +335,7 @@ def write_bundle(
 
     """
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise BundleExistsError(f"{out} exists; pass --overwrite to replace it")
+    check_target(out, overwrite)
     partial = out.with_name(out.name + ".partial")
     if partial.exists():
         shutil.rmtree(partial)
@@ -349,23 +348,21 @@ def write_bundle(
         pq.write_table(pa.Table.from_pandas(experiments, preserve_index=False), partial / "experiments.parquet")
         pq.write_table(pa.Table.from_pandas(groups, preserve_index=False), partial / "groups.parquet")
         manifest = {**manifest, "write_time_s": round(time.perf_counter() - t0, 3)}
-        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+        write_manifest(partial, manifest)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    _replace_dir(partial, out)
+    swap(partial, out)
     return out
 
 
-def _replace_dir(src: Path, out: Path) -> None:
-    """Rename ``src`` to ``out``, moving an existing ``out`` aside first and deleting it afterwards."""
-    if out.exists():
-        trash = out.with_name(out.name + f".old-{os.getpid()}")
-        out.rename(trash)
-        src.rename(out)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        src.rename(out)
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` into ``folder`` with the checksums of the data files already there."""
+    manifest = {**manifest, "files": file_checksums(folder)}
+    text = json.dumps(manifest, indent=2, default=str)
+    tmp = folder / "manifest.json.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, folder / "manifest.json")
 
 
 class _RowGroupWriter:
@@ -528,19 +525,25 @@ class Results:
 def load(path: str | Path) -> Results:
     """Load a bundle written by :meth:`Results.save` or ``cartelsim run``.
 
+    The checksums in the manifest are verified first (a bundle of 0.1, without them, is read with a
+    warning).
+
     Raises
     ------
-    FileNotFoundError
-        If ``path`` is not a complete bundle (the message names the missing file).
+    BundleError
+        If ``path`` is not a complete, undamaged bundle (the message names the file).
 
     """
     p = Path(path)
-    for f in ("experiments.parquet", "outcomes.parquet", "groups.parquet", "manifest.json"):
-        if not (p / f).is_file():
-            raise FileNotFoundError(f"{p} is not a cartelsim bundle: missing {f}")
-    return Results(
-        experiments=pd.read_parquet(p / "experiments.parquet"),
-        groups=pd.read_parquet(p / "groups.parquet"),
-        manifest=json.loads((p / "manifest.json").read_text(encoding="utf-8")),
-        _path=p,
-    )
+    manifest = verify(p)
+    tables = {}
+    for f in ("experiments", "groups"):
+        try:
+            tables[f] = pd.read_parquet(p / f"{f}.parquet")
+        except (OSError, pa.ArrowException) as e:
+            raise BundleError(f"{p}/{f}.parquet: damaged ({str(e)[:80]}); rerun to rebuild it") from None
+    try:
+        pq.read_metadata(p / "outcomes.parquet")
+    except (OSError, pa.ArrowException) as e:
+        raise BundleError(f"{p}/outcomes.parquet: damaged ({str(e)[:80]}); rerun to rebuild it") from None
+    return Results(experiments=tables["experiments"], groups=tables["groups"], manifest=manifest, _path=p)

@@ -206,6 +206,7 @@ def test_ctrl_c_on_a_process_pool_then_resume(tmp_path, slow_scen):
 def _pool_children(proc, n, timeout=30.0):
     """The pids of the ``n`` worker processes of ``proc``'s pool (and any helper it started), once started."""
     import psutil
+
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         kids = psutil.Process(proc.pid).children(recursive=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cartelsim.bundle import write_file
+
 __all__ = ["finish_figure"]
 
 
@@ -18,5 +20,5 @@ def finish_figure(fig: Any, ax: Any, path: str | Path, title: str | None, note: 
         fig.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=6, color="0.4")
         fig.set_layout_engine(ConstrainedLayoutEngine(rect=(0, 0.03, 1, 0.97)))  # room for the note
     out = Path(path)
-    fig.savefig(out, dpi=150)
+    write_file(out, lambda tmp: fig.savefig(tmp, dpi=150), overwrite=True)
     return out

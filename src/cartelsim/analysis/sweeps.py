@@ -39,7 +39,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,16 +95,25 @@ class SweepBundle:
 
         Raises
         ------
-        FileNotFoundError
-            If ``path`` is not a complete bundle (the message names the missing file).
+        cartelsim.bundle.BundleError
+            If ``path`` is not a complete, undamaged bundle (the message names the file).
 
         """
-        import pyarrow.parquet as pq
+        import pyarrow as pa
+
+        from cartelsim.bundle import BundleError, verify
 
         p = Path(path)
-        for f in ("experiments.parquet", "outcomes.parquet", "manifest.json"):
-            if not (p / f).is_file():
-                raise FileNotFoundError(f"{p} is not a cartelsim bundle: missing {f}")
+        manifest = verify(p)
+        try:
+            return cls._read(p, variables, manifest)
+        except (OSError, pa.ArrowException) as e:
+            raise BundleError(f"{p}: damaged ({str(e)[:80]}); rerun to rebuild it") from None
+
+    @classmethod
+    def _read(cls, p: Path, variables: Sequence[str] | None, manifest: dict[str, Any]) -> SweepBundle:
+        import pyarrow.parquet as pq
+
         recorded = pq.read_table(p / "outcomes.parquet", columns=["variable"]).column("variable")
         names = tuple(sorted({str(v) for v in recorded.unique().to_pylist()}))
         filters = None if variables is None else [("variable", "in", sorted(set(variables)))]
@@ -113,7 +121,7 @@ class SweepBundle:
         return cls(
             experiments=pd.read_parquet(p / "experiments.parquet"),
             outcomes=outcomes,
-            manifest=json.loads((p / "manifest.json").read_text(encoding="utf-8")),
+            manifest=manifest,
             variables=names,
         )
 

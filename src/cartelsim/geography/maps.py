@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from cartelsim.bundle import check_file, write_file
 from cartelsim.geography import data
 from cartelsim.geography.topojson import decode_features
 
@@ -173,9 +174,7 @@ def choropleth(
         fig.text(0.85, 0.15, "grey: no value", fontsize=7, color="0.35")
     fig.text(0.01, 0.015, footer, fontsize=7, color="0.35")
     if out is not None:
-        p = Path(out)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(p)
+        write_file(Path(out), fig.savefig, overwrite=True)
     return fig
 
 
@@ -349,6 +348,7 @@ def bundle_map(
     policy: str = "baseline",
     vs: str | None = None,
     out: str | Path | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Map one outcome of a bundle at a date and write a PNG.
 
@@ -360,6 +360,8 @@ def bundle_map(
         As for :func:`map_values`.
     out : str or pathlib.Path, optional
         PNG path (default ``map_<variable>_<level>_<policy>[_vs_<vs>]_<date>.png`` in the current folder).
+    overwrite : bool
+        Whether an existing file at the path may be replaced (a folder never is).
 
     Returns
     -------
@@ -370,11 +372,14 @@ def bundle_map(
     ------
     MapError
         As for :func:`map_values`.
+    cartelsim.bundle.BundleExistsError, cartelsim.bundle.BundleRefusedError
+        The path exists and ``overwrite`` is False, or is a folder.
 
     """
     mv = map_values(results, variable, at, level, policy, vs)
     name = f"map_{variable}_{level}_{policy}" + (f"_vs_{vs}" if vs else "") + f"_{mv.date.isoformat()}.png"
     path = Path(out) if out is not None else Path(name)
+    check_file(path, overwrite)
     m = results.manifest
     footer = (
         f"cartelsim {m.get('package_version', '')} | {m.get('scenario_name', '')} | manifest {results.hash} | "

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from cartelsim.bundle import write_file
 from cartelsim.geography import data
 from cartelsim.geography.graph import RouteGraph
 from cartelsim.geography.routes import RouteSolution, diverted_onto
@@ -218,6 +219,5 @@ def plot_routes(
     fig.colorbar(shaded, cax=cax, label="n_routes (origin routes through the municipality)")
     foot = f"{FOOTER}: cartelsim route model after Dell (AER 2015), municipal graph, congestion at the ports"
     fig.text(0.01, 0.015, foot + (f"; {stamp}" if stamp else ""), fontsize=7, color="#444444")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png")
+    write_file(out, lambda tmp: fig.savefig(tmp, format="png"), overwrite=True)
     return out
