@@ -74,13 +74,31 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 
 def _load(bundle: Path) -> Results:
+    """Load a bundle (exit 2 if damaged); say on stderr, per policy, how many replicates failed."""
+    import warnings
+
     from cartelsim.bundle import BundleError
-    from cartelsim.results import load
+    from cartelsim.results import FailedExperimentsWarning, load
 
     try:
-        return load(bundle)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = load(bundle)
     except BundleError as e:
         _fail(str(e))
+    for w in caught:
+        if not issubclass(w.category, FailedExperimentsWarning):
+            err.print(f"[yellow]warning:[/] {escape(str(w.message))}", highlight=False)
+    note = res.failure_note()
+    if note is not None:
+        err.print(f"[bold red]failed experiments:[/] {escape(note)}", highlight=False)
+    return res
+
+
+def _exit_if_failed(res: Results) -> None:
+    """Exit 1 (after the output is written) when the bundle holds failed experiments."""
+    if res.failure_note() is not None:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -150,11 +168,14 @@ def compare(
     at_w = sc.week(at_d) if at_d else sc.n_weeks - 1
     ref_w = sc.week(ref_d) if ref_d else sc.reference_week
     table = _compare(res, at_w, ref_w)
-    n_rep = int(table["replicates"].max())
+    n_rep = int(table["total"].max())
     bands = n_rep > 1
+    short = table["replicates"] < table["total"]
     out.print(
         f"[bold]{sc.name}[/]: at {date_of(at_w, sc.start.year)} (week {at_w}), reference "
         f"{date_of(ref_w, sc.start.year)} (week {ref_w}); {n_rep} replicate{'s' if bands else ''}"
+        + (" per policy" if bands else "")
+        + (", fewer where a policy says so (failed experiments)" if short.any() else "")
         + ("; median [10%, 90%] across replicates" if bands else ""),
         highlight=False,
     )
@@ -170,13 +191,20 @@ def compare(
                 mid = _fmt(r[f"{prefix}_q50"], rel)
                 return f"{mid} [{_fmt(r[f'{prefix}_q10'], rel)}, {_fmt(r[f'{prefix}_q90'], rel)}]" if bands else mid
 
+            name = r["policy"]
+            if r["replicates"] == 0:
+                t.add_row(f"{name} [red](FAILED: 0 of {r['total']})[/]", "-", "-", "-")
+                continue
+            if r["replicates"] < r["total"]:
+                name = f"{name} [yellow]({r['replicates']} of {r['total']})[/]"
             t.add_row(
-                r["policy"],
+                name,
                 cell("value", False),
                 cell("vs_baseline", True) if r["policy"] != "baseline" else "",
                 cell("vs_ref", True),
             )
         out.print(t)
+    _exit_if_failed(res)
 
 
 @app.command()
@@ -200,6 +228,7 @@ def plot(
         _fail(str(e.args[0]))
     for p in paths:
         out.print(f"wrote {p}")
+    _exit_if_failed(res)
 
 
 def _show(v: object) -> str:
@@ -637,6 +666,7 @@ def map_(
     except (BundleExistsError, BundleRefusedError) as e:
         _fail(str(e))
     out.print(f"wrote {path}")
+    _exit_if_failed(res)
 
 
 def _sweep_request(

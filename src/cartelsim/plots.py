@@ -29,6 +29,8 @@ def fan_charts(results: Results, out_dir: Path, variables: Sequence[str]) -> lis
     summ = results.summary(q=(0.1, 0.5, 0.9), variables=variables)
     if summ.empty:
         raise KeyError(f"none of {', '.join(variables)} is recorded nationally in this bundle")
+    c = results.replicate_counts()
+    counts = dict(zip(c["policy"], zip(c["ok"].astype(int), c["total"].astype(int), strict=True), strict=True))
     paths = []
     for v in variables:
         s = summ[summ["variable"] == v]
@@ -40,9 +42,12 @@ def fan_charts(results: Results, out_dir: Path, variables: Sequence[str]) -> lis
         fig, ax = plt.subplots(figsize=(9, 5), dpi=120)
         for i, pol in enumerate(results.policies):
             p = s[s["policy"] == pol]
-            if p.empty:
+            ok, total = counts[pol]
+            if p.empty or ok == 0:  # in the legend as failed, never silently missing
+                ax.plot([], [], color="0.6", lw=0, marker="x", label=f"{pol}: FAILED (0 of {total} replicates)")
                 continue
             color = f"C{i % 10}"
+            label = pol if ok == total else f"{pol} ({ok} of {total} replicates)"
             x = p["date"].to_numpy()
             ax.plot(
                 x,
@@ -50,7 +55,7 @@ def fan_charts(results: Results, out_dir: Path, variables: Sequence[str]) -> lis
                 color=color,
                 lw=1.8 if pol != "baseline" else 2.4,
                 ls="--" if pol == "baseline" else "-",
-                label=pol,
+                label=label,
             )
             if (p["q90"] != p["q10"]).any():
                 ax.fill_between(x, p["q10"] * scale, p["q90"] * scale, color=color, alpha=0.18, lw=0)

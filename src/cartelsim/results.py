@@ -33,6 +33,7 @@ import os
 import shutil
 import subprocess
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,15 @@ from cartelsim.network import load_network
 from cartelsim.simulation import Batch
 from cartelsim.timeline import dates_of
 
-__all__ = ["BundleExistsError", "Results", "batch_factions", "batch_table", "load", "write_bundle"]
+__all__ = [
+    "BundleExistsError",
+    "FailedExperimentsWarning",
+    "Results",
+    "batch_factions",
+    "batch_table",
+    "load",
+    "write_bundle",
+]
 
 FORMAT_VERSION = "1.0"
 OUTCOME_ROW_GROUP = 1 << 20
@@ -469,6 +478,33 @@ class Results:
         """Short manifest hash, stamped on figures."""
         return manifest_hash(self.manifest)
 
+    def replicate_counts(self) -> pd.DataFrame:
+        """Per policy (experiment order): ``policy, ok, failed, total`` replicates."""
+        ex = self.experiments.astype({"policy": str})
+        ok = ex["status"] == "ok"
+        g = ex.assign(ok=ok, failed=~ok).groupby("policy", sort=False)
+        out = pd.DataFrame({"ok": g["ok"].sum(), "failed": g["failed"].sum(), "total": g.size()})
+        return (
+            out.reindex(self.policies)
+            .rename_axis("policy")
+            .reset_index()
+            .astype({"ok": int, "failed": int, "total": int})
+        )
+
+    def failure_note(self) -> str | None:
+        """``None`` if every experiment succeeded, else one line per policy with failures ("2 of 3 ...")."""
+        c = self.replicate_counts()
+        bad = c[c["failed"] > 0]
+        if bad.empty:
+            return None
+        parts = [
+            f"{r.policy}: FAILED (0 of {r.total} replicates)"
+            if r.ok == 0
+            else f"{r.policy}: {r.ok} of {r.total} replicates"
+            for r in bad.itertuples()
+        ]
+        return f"this bundle holds {int(bad['failed'].sum())} failed experiments; " + "; ".join(parts)
+
     @property
     def policies(self) -> list[str]:
         """Policies in experiment order (``baseline`` first)."""
@@ -501,6 +537,7 @@ class Results:
         """
         o = self.outcomes
         m = (o["level"] == level) & (o["group"] == group)
+        m &= o["experiment_id"].isin(self.experiments.loc[self.experiments["status"] == "ok", "experiment_id"])
         if variables is not None:
             m &= o["variable"].isin(list(variables))
         sub = o.loc[m, ["policy", "variable", "week", "date", "value"]].astype({"policy": str, "variable": str})
@@ -546,4 +583,12 @@ def load(path: str | Path) -> Results:
         pq.read_metadata(p / "outcomes.parquet")
     except (OSError, pa.ArrowException) as e:
         raise BundleError(f"{p}/outcomes.parquet: damaged ({str(e)[:80]}); rerun to rebuild it") from None
-    return Results(experiments=tables["experiments"], groups=tables["groups"], manifest=manifest, _path=p)
+    res = Results(experiments=tables["experiments"], groups=tables["groups"], manifest=manifest, _path=p)
+    note = res.failure_note()
+    if note is not None:
+        warnings.warn(f"{p}: {note}", FailedExperimentsWarning, stacklevel=2)
+    return res
+
+
+class FailedExperimentsWarning(UserWarning):
+    """A loaded bundle holds failed experiments (the message says how many per policy)."""

@@ -52,9 +52,11 @@ def compare(
     """Return one row per (policy, variable) with quantiles across replicates.
 
     Columns: ``policy, variable, label, unit, value_qXX`` (flows per week), ``vs_baseline_qXX``
-    (paired relative change, policy / baseline - 1, per replicate) and ``vs_ref_qXX`` (value at
-    ``at_week`` / value at ``ref_week`` - 1, per replicate). Recorded weeks are used as they are: the
-    nearest recorded week at or before the requested one.
+    (paired relative change, policy / baseline - 1, per replicate, over the replicates that succeeded in
+    both) and ``vs_ref_qXX`` (value at ``at_week`` / value at ``ref_week`` - 1, per replicate), then
+    ``replicates`` (succeeded) and ``total`` (run). Recorded weeks are used as they are: the nearest
+    recorded week at or before the requested one. A policy whose experiments all failed keeps its rows,
+    with ``replicates`` 0 and no values: it is never dropped.
     """
     o = results.outcomes
     nat = o[o["level"] == "national"]
@@ -65,6 +67,7 @@ def compare(
             f"none of {', '.join(variables or COMPARE_VARIABLES)} recorded nationally; recorded: {', '.join(have)}"
         )
     rows = []
+    totals = {p: int(n) for p, n in results.replicate_counts().set_index("policy")["total"].items()}
     ok = results.experiments.loc[results.experiments["status"] == "ok", "experiment_id"]
     for v in names:
         sub = nat[(nat["variable"] == v) & nat["experiment_id"].isin(ok)]
@@ -83,9 +86,6 @@ def compare(
         ref = wide[w_ref]
         base = at.xs("baseline", level="policy") if "baseline" in at.index.get_level_values(0) else None
         for pol in results.policies:
-            if pol not in at.index.get_level_values(0):
-                continue
-            a = at.xs(pol, level="policy")
             row: dict[str, object] = {
                 "policy": pol,
                 "variable": v,
@@ -93,6 +93,13 @@ def compare(
                 "unit": VARIABLES[v].unit if v in VARIABLES else "",
                 "week": w_at,
             }
+            if pol not in at.index.get_level_values(0):  # every replicate failed: shown, never dropped
+                for x in q:
+                    tag = f"q{round(x * 100):02d}"
+                    row |= {f"value_{tag}": np.nan, f"vs_baseline_{tag}": np.nan, f"vs_ref_{tag}": np.nan}
+                rows.append(row | {"replicates": 0, "total": totals[pol]})
+                continue
+            a = at.xs(pol, level="policy")
             with np.errstate(divide="ignore", invalid="ignore"):
                 # a change relative to zero is undefined: shown as "-", never as inf
                 vs_b = _finite(a / base.reindex(a.index) - 1.0) if base is not None else a * np.nan
@@ -103,5 +110,6 @@ def compare(
                 row[f"vs_baseline_{tag}"] = float(np.nanquantile(vs_b, x)) if np.isfinite(vs_b).any() else np.nan
                 row[f"vs_ref_{tag}"] = float(np.nanquantile(vs_r, x)) if np.isfinite(vs_r).any() else np.nan
             row["replicates"] = int(a.size)
+            row["total"] = totals[pol]
             rows.append(row)
     return pd.DataFrame(rows)

@@ -291,10 +291,18 @@ def map_values(
         raise MapError(
             f"--variable {variable!r}: not recorded at level {level!r}; recorded there: {', '.join(at_level)}{also}"
         )
+    counts = results.replicate_counts()
+    n_ok = dict(zip(counts["policy"], counts["ok"].astype(int), strict=True))
+    n_total = dict(zip(counts["policy"], counts["total"].astype(int), strict=True))
+    for name, p in (("--policy", policy), ("--vs", vs)):
+        if p is not None and n_ok[p] == 0:
+            raise MapError(f"{name} {p!r}: FAILED (0 of {n_total[p]} replicates succeeded); nothing to map")
     start_year, n_weeks, start, end = _timeline(results)
     if start is not None and end is not None and not start <= at < end:
         raise MapError(f"--at {at}: outside the run ({start} to {end}, end exclusive)")
-    sub = o.loc[(lev == level) & (var == variable), ["policy", "replicate", "week", "group", "value"]]
+    ok_ids = results.experiments.loc[results.experiments["status"] == "ok", "experiment_id"]
+    keep = (lev == level) & (var == variable) & o["experiment_id"].isin(ok_ids)
+    sub = o.loc[keep, ["policy", "replicate", "week", "group", "value"]]
     sub = sub.astype({"policy": str, "group": str})
     weeks = np.unique(sub["week"].to_numpy())
     target = week_of(at, start_year)
@@ -315,7 +323,7 @@ def map_values(
 
     a = wide(policy)
     if a.empty:
-        raise MapError(f"--policy {policy!r}: no {level} rows for it (failed experiments?)")
+        raise MapError(f"--policy {policy!r}: no {level} rows for it")
     if vs is not None:
         b = wide(vs)
         common = a.index.intersection(b.index)
@@ -335,7 +343,10 @@ def map_values(
     d = date_of(week, start_year)
     span = f"week of {d}" if not flow or covered == 1 else f"{covered} weeks from {d}, per week"
     what = f"{policy} minus {vs}" if vs is not None else policy
+    total = n_total[policy]
     stat = f"median of {n_rep} replicates" if n_rep > 1 else "one replicate"
+    if n_rep < total:
+        stat += f" ({n_rep} of {total} succeeded)"
     title = f"{label} by {level}: {what}\n{span}; {stat}"
     return MapValues(vals, level, variable, policy, vs or "", week, d, covered, n_rep, title, unit)
 
