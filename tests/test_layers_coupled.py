@@ -134,3 +134,20 @@ def test_recording_interval_changes_what_is_written_never_what_is_simulated():
     assert len(others) == (one["level"] != "national").sum()
     for (lev, var), sub in others.groupby(["level", "variable"]):  # other levels: recorded every 13 weeks in both
         np.testing.assert_array_equal(sub["value_1"], sub["value_3"], err_msg=f"{lev} {var}")
+
+
+def test_outcomes_do_not_depend_on_batching_with_fissions():
+    # experiments of a batch share the faction columns' width (150 + 16 at the first fission of any of them);
+    # a sum over that axis (numpy's pairwise sum splits 150 columns at 72, 166 at 80) must not depend on it
+    sc = strike_flows()
+    pol = ["strikes-leadership-unilateral", "strikes-leadership-cooperative"]
+    runs = [cartelsim.run_experiments(sc, pol, replicates=4, progress=False, batch_size=b) for b in (1, 4)]
+    fissions = runs[0].outcomes[runs[0].outcomes["variable"] == "new_fissions"]
+    assert fissions.groupby("experiment_id", observed=True)["value"].sum().max() >= 2
+    key = ["experiment_id", "level", "group", "variable", "week"]
+    base = _frame(runs[0]).sort_values(key).reset_index(drop=True)
+    for res in runs[1:]:
+        assert (res.experiments["status"] == "ok").all(), res.experiments["message"].tolist()
+        other = _frame(res).sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(other, base, check_exact=True)
+        pd.testing.assert_frame_equal(res.groups, runs[0].groups)

@@ -689,15 +689,13 @@ def _sweep_request(
     return b, o
 
 
-def _figure_path(bundle: Path, out_file: Path | None, stem: str, overwrite: bool) -> Path:
+def _figure_path(bundle: Path, out_file: Path | None, stem: str) -> Path:
     if out_file is not None:
         if out_file.suffix.lower() != ".png":
             _fail(f"--out {out_file}: must be a .png file")
         if not out_file.parent.is_dir():
             _fail(f"--out {out_file}: folder {out_file.parent} does not exist")
-    path = out_file if out_file is not None else bundle / "figures" / f"{stem}.png"
-    _check_files([path], overwrite)
-    return path
+    return out_file if out_file is not None else bundle / "figures" / f"{stem}.png"
 
 
 def _g(x: float) -> str:
@@ -787,9 +785,9 @@ def sensitivity(
     if csv_file is not None and not csv_file.parent.is_dir():
         _fail(f"--csv {csv_file}: folder {csv_file.parent} does not exist")
     stem = f"sensitivity_{variable}_{policy}" + (f"_vs_{vs}" if vs else "")
-    path = _figure_path(bundle, out_file, stem, overwrite)
-    _check_files([csv_file] if csv_file is not None else [], overwrite)
+    path = _figure_path(bundle, out_file, stem)
     b, o = _sweep_request(bundle, variable, at, policy, vs, since, level, group)
+    _check_files([path] + ([csv_file] if csv_file is not None else []), overwrite)
     try:
         s = _sensitivity(b, o)
     except SweepError as e:
@@ -893,8 +891,9 @@ def discover(
         _fail(f"--alpha {alpha}: must lie in (0, 0.5)")
     if not 0 < mass_min < 1:
         _fail(f"--mass-min {mass_min}: must lie in (0, 1)")
-    path = _figure_path(bundle, out_file, f"discover_{variable}_{policy}_vs_{vs}", overwrite)
+    path = _figure_path(bundle, out_file, f"discover_{variable}_{policy}_vs_{vs}")
     b, o = _sweep_request(bundle, variable, at, policy, vs, since, level, group)
+    _check_files([path], overwrite)
     try:
         d = _discover(b, o, margin=m, threshold=threshold, alpha=alpha, mass_min=mass_min)
     except SweepError as e:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "row_total"]
 
 
 class Recorder:
@@ -91,3 +91,17 @@ class Recorder:
         """Set a whole window's flow total at once (``week`` is any week of that window)."""
         if self.active(level, week):
             self._array(level, var)[:, :, self._column(level, week)] = values.reshape(self.n_e, -1)
+
+
+def row_total(x: np.ndarray, n_base: int) -> np.ndarray:
+    """Sum ``x`` (E, width) over columns, bit for bit the same whatever the batch's width: (E,).
+
+    The first ``n_base`` columns (the network's groups) are summed as one block of fixed width, then each
+    further (faction) column is added in column order. An experiment's faction columns are the same in any
+    batch and the columns it does not use hold zeros, so the rounding never depends on how many columns
+    other experiments of the batch needed (numpy's pairwise sum splits a row where its width says).
+    """
+    out = np.asarray(np.sum(x[:, :n_base], axis=1, dtype=np.float64))
+    for c in range(n_base, x.shape[1]):
+        out = out + x[:, c]
+    return out

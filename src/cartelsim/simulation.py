@@ -21,7 +21,7 @@ from cartelsim.ecosystem import EcosystemModel, Flows
 from cartelsim.network import load_network
 from cartelsim.params import PARAMS, defaults
 from cartelsim.policies import Intervention, key_specs
-from cartelsim.recorder import Recorder
+from cartelsim.recorder import Recorder, row_total
 from cartelsim.rng import Streams
 from cartelsim.scenario import Scenario
 from cartelsim.stochastic import StochasticFlows
@@ -261,10 +261,11 @@ def simulate_batch(
     faction_values: dict[str, np.ndarray] = {}
     if ctx.organisation is not None:
         ctx.organisation.finish(rec)
+        cart = rec.arrays.get("cartel", {})
         if ctx.organisation.registry.any:  # factions: per-experiment groups, kept apart from the network's
             factions = ctx.organisation.faction_records()
-            cart = rec.arrays.get("cartel", {})
             faction_values = {v: a[:, net.n :, :] for v, a in cart.items()}
+        if any(a.shape[1] > net.n for a in cart.values()):  # faction columns (used or not) never pass as groups
             rec.arrays["cartel"] = {v: a[:, : net.n, :] for v, a in cart.items()}
             rec.group_ids["cartel"] = list(net.ids)
     batch = Batch.from_recorder(list(experiments), rec, [r[2] for r in resolved], ctx.failed)
@@ -311,6 +312,7 @@ def _loop_general(ctx: Context, progress: Callable[[int], None] | None) -> None:
     rec, model = ctx.rec, ctx.model
     org = ctx.organisation
     counted = model.network.is_cartel
+    n_base = model.network.n  # national totals: the same for any batch width (factions add columns)
     flows: Flows | None = None
     sampler = StochasticFlows.start(ctx.state, [e.seed for e in ctx.experiments]) if ctx.scenario.stochastic else None
     ode = None
@@ -329,12 +331,12 @@ def _loop_general(ctx: Context, progress: Callable[[int], None] | None) -> None:
             sampler.sample(flows, ctx.state, t)
         if ctx.organisation is not None and w >= 0:  # (3) organisation: flows to members, then the campaign
             ctx.organisation.step(t, w, ctx.state, flows, rec)
-        rec.stock("national", "n_members", w, ctx.state.sum(1))
+        rec.stock("national", "n_members", w, row_total(ctx.state, n_base))
         mask = org.counted if org is not None else counted  # factions count too (DESIGN.md, n_cartels)
         rec.stock("national", "n_cartels", w, ((ctx.state >= 1.0) & mask).sum(1).astype(np.float64))
         rec.stock("cartel", "n_members", w, ctx.state)
         for v, x in zip(NATIONAL_FLOWS, (flows.recruits, flows.incapacitated, flows.deaths, flows.exits), strict=True):
-            rec.flow("national", v, w, x.sum(1))
+            rec.flow("national", v, w, row_total(x, n_base))
             rec.flow("cartel", v, w, x)
         flows.apply(ctx.state)
         if org is not None and w >= 0:  # (3) write-back: removals leave C_i, fissions split it (new columns)

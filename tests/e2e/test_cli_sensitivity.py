@@ -1,6 +1,7 @@
 """`cartelsim sensitivity` and `cartelsim discover` on small real sweeps (ecosystem only), and their errors."""
 
 import datetime as dt
+import json
 import re
 import shutil
 
@@ -10,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cartelsim.analysis.sweeps import SweepBundle, sweep_outcome
+from cartelsim.bundle import file_checksums
 from cartelsim.cli import app
 
 from ..conftest import UNCERTAIN, small_text
@@ -156,6 +158,12 @@ def test_errors_exit_2_and_write_nothing(sweeps, command, bundle, args, needles)
     assert sorted(p.name for p in sweeps.rglob("*")) == before
 
 
+def reseal(bundle):
+    m = json.loads((bundle / "manifest.json").read_text())
+    m["files"] = file_checksums(bundle)
+    (bundle / "manifest.json").write_text(json.dumps(m))
+
+
 def test_failed_experiments_are_named(sweeps, tmp_path):
     b = tmp_path / "failed"
     shutil.copytree(sweeps / "morris", b)
@@ -163,6 +171,8 @@ def test_failed_experiments_are_named(sweeps, tmp_path):
     hit = (ex["policy"] == "halve-recruitment") & (ex["replicate"] == 4)
     ex.loc[hit, ["status", "message"]] = ["failed", "FloatingPointError: synthetic"]
     ex.to_parquet(b / "experiments.parquet", index=False)
+    reseal(b)  # the edit is deliberate: give the manifest the new checksums
+    shutil.rmtree(b / "figures", ignore_errors=True)  # figures of the copied bundle are replaced only with --overwrite
     code, out = cli("sensitivity", b, *WINDOW, "--policy", "halve-recruitment", "--vs", "baseline")
     assert code == 2 and "1 of 30 design rows have no value" in out
     assert "(halve-recruitment, replicate 4): FloatingPointError: synthetic" in out

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cartelsim.bundle import BUNDLE_FORMAT, file_checksums
 from cartelsim.geography import data
 from cartelsim.geography.violence import STATE_CODES, state_totals
 from cartelsim.timeline import dates_of
@@ -137,6 +138,7 @@ def write_synthetic_bundle(path: Path) -> Path:
     )
     pq.write_table(pa.Table.from_pandas(groups, preserve_index=False), path / "groups.parquet")
     manifest = {
+        "format": BUNDLE_FORMAT,
         "format_version": "1.0",
         "package_version": "test",
         "git_revision": None,
@@ -147,6 +149,7 @@ def write_synthetic_bundle(path: Path) -> Path:
         "start_year": 2012,
         "replicates": REPLICATES,
         "wall_time_s": 0.0,
+        "files": file_checksums(path),
     }
     (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return path

@@ -89,3 +89,43 @@ def test_mixed_alternates_leadership_and_logistics():
     m, _cells, a = world()
     out = strike(m, a, "mixed", 6)
     assert out[2].sum() == 3 and out[4].sum() == 3
+
+
+NON_CARTELS = ("N10038", "N10149")  # an armed insurgent group and a community police force (not cartels)
+
+
+def test_non_cartel_groups_are_never_struck_or_arrested():
+    """DESIGN, "Non-cartel groups": on no target list, no targeted arrests, no kingpin removals; in the ecosystem."""
+    import cartelsim
+
+    from .conftest import org_text
+
+    pol = """
+[[policy]]
+name = "everything"
+  [[policy.intervention]]
+  type = "strike_campaign"
+  start = 2012-01-01
+  target = "opportunistic"
+  sorties_per_week = 400
+  strikes_per_week = 300
+  [[policy.intervention]]
+  type = "targeted_arrests"
+  start = 2012-01-01
+  target = "leaders"
+  share = 0.5
+"""
+    sc = cartelsim.Scenario.from_text(org_text(pol, end="2013-01-01", scale=1.0, record="{ national = 1, groups = 1 }"))
+    res = cartelsim.run_experiments(sc, ["everything"], replicates=1, progress=False)
+    assert (res.experiments["status"] == "ok").all(), res.experiments["message"].tolist()
+    kinds = res.groups.set_index("group")["kind"]
+    assert all(kinds[g].endswith("(not a cartel)") for g in NON_CARTELS)
+    o = res.outcomes
+    cartel = o[(o["level"] == "cartel") & (o["policy"] == "everything")].astype({"group": str, "variable": str})
+    hit = ("new_strikes", "new_strike_deaths_members", "new_leaders_removed", "new_civilian_deaths_strikes")
+    per = cartel[cartel["variable"].isin(hit)].groupby(["group", "variable"])["value"].sum().unstack()
+    assert per.loc[~per.index.isin(NON_CARTELS), "new_strikes"].sum() > 1000  # the campaign did strike
+    assert per.loc[~per.index.isin(NON_CARTELS), "new_leaders_removed"].sum() > 1000  # and arrest leaders
+    members = cartel[cartel["variable"] == "n_members"].groupby("group")["value"].max()
+    assert (members.reindex(NON_CARTELS) > 0).all()  # they are in the ecosystem, with members to strike
+    assert (per.reindex(NON_CARTELS).fillna(0).to_numpy() == 0).all(), per.reindex(NON_CARTELS)

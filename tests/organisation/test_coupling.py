@@ -93,11 +93,27 @@ def test_targeted_arrests_pick_the_role_nationally():
     leaders = np.zeros((1, 4), np.int64)
     n_lead = m.role_counts()[0, :, LEADER].sum()
     ev, n_ev = np.zeros((n_lead + 5, 5), np.int64), np.zeros(1, np.int64)
-    targeted_arrests(m.arrays(), np.array([n_lead + 5]), np.array([LEADER]), stream_keys([1], "a"), 4, arrests, leaders,
-                     ev, n_ev, 0)  # fmt: skip
+    every = np.ones((1, 4), np.bool_)
+    targeted_arrests(m.arrays(), np.array([n_lead + 5]), np.array([LEADER]), every, stream_keys([1], "a"), 4, arrests,
+                     leaders, ev, n_ev, 0)  # fmt: skip
     assert n_ev[0] == n_lead and (ev[:n_lead, 3] == LEADER).all()
     assert arrests.sum() == n_lead == leaders.sum()  # stops when no target is left
     assert m.role_counts()[0, :, LEADER].sum() == 0
+
+
+def test_targeted_arrests_skip_groups_that_are_not_eligible():
+    m, _cells, _ = _setup(scale=1.0)
+    before = m.role_counts()[0, :, LEADER].copy()
+    assert before[1] > 0
+    arrests, leaders = np.zeros((1, 4), np.int64), np.zeros((1, 4), np.int64)
+    eligible = np.array([[True, False, True, True]])
+    n = int(before.sum()) + 5
+    ev, n_ev = np.zeros((n, 5), np.int64), np.zeros(1, np.int64)
+    targeted_arrests(m.arrays(), np.array([n]), np.array([LEADER]), eligible, stream_keys([1], "a"), 4, arrests,
+                     leaders, ev, n_ev, 0)  # fmt: skip
+    after = m.role_counts()[0, :, LEADER]
+    assert after[1] == before[1] and arrests[0, 1] == 0  # the ineligible group keeps every leader
+    assert after[[0, 2, 3]].sum() == 0 and arrests.sum() == before.sum() - before[1]
     check_members(m)
 
 

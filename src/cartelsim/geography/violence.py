@@ -448,12 +448,15 @@ def allocate_deaths(
     for k, row in enumerate(uniq):
         sel = np.flatnonzero(inv.ravel() == k)
         w = _bundled_weights(ids, tuple(float(x) for x in row))
-        if uplift is None:
-            muni[sel] = d[sel] @ w
-        else:
-            g = uplift[sel]
-            z = g @ w.T  # (e, N): each cartel's renormalising constant, >= 1 since g >= 1
-            muni[sel] = g * ((d[sel] / z) @ w)
+        # one experiment at a time: a matrix product's rounding may depend on how many rows it has, and the
+        # rows here are the batch's experiments, so a batched product would make outcomes depend on batching
+        for e in sel:
+            if uplift is None:
+                muni[e] = d[e] @ w
+            else:
+                g = uplift[e]
+                z = w @ g  # (N,): each cartel's renormalising constant, >= 1 since g >= 1
+                muni[e] = g * ((d[e] / z) @ w)
     # remove the matrix products' rounding so that rows add up to the national deaths
     total, got = d.sum(axis=1), muni.sum(axis=1)
     fix = np.divide(total, got, out=np.ones_like(total), where=got > 0)

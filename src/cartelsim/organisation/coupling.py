@@ -159,8 +159,10 @@ def apply_flows(
 
 
 @numba.njit(cache=True, nogil=True)
-def targeted_arrests(m, k, role, keys, week, arrests, leaders, events, n_events, mode):  # pragma: no cover - jit
-    """Arrest ``k[e]`` members of ``role[e]`` (-1: none), each uniformly among all such members nationally.
+def targeted_arrests(m, k, role, eligible, keys, week, arrests, leaders, events, n_events, mode):  # pragma: no cover
+    """Arrest ``k[e]`` members of ``role[e]`` (-1: none), each uniformly among the role's members nationally.
+
+    Only groups with ``eligible[e, c]`` (E, N: the cartels) are arrested from, never a group that is not one.
 
     ``arrests`` and ``leaders`` (E, N) are incremented per cartel; each leader or plaza boss removed is
     logged in ``events[n_events[0]]`` as (experiment, cartel, cell, role, ``mode``: 0 capture, 1 killing).
@@ -175,13 +177,15 @@ def targeted_arrests(m, k, role, keys, week, arrests, leaders, events, n_events,
         for ev in range(k[e]):
             tot = 0
             for c in range(n):
-                tot += b_count[e, c * 7 + r]
+                if eligible[e, c]:
+                    tot += b_count[e, c * 7 + r]
             if tot == 0:
                 break
             x = min(int(uniform(keys[e, 0], keys[e, 1], ev, 0, 0, week) * tot), tot - 1)
             c = 0
-            while x >= b_count[e, c * 7 + r]:
-                x -= b_count[e, c * 7 + r]
+            while not eligible[e, c] or x >= b_count[e, c * 7 + r]:
+                if eligible[e, c]:
+                    x -= b_count[e, c * 7 + r]
                 c += 1
             j = b_idx[e, b_start[e, c * 7 + r] + x]
             remove_member(m, e, j)

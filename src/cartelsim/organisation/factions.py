@@ -51,6 +51,7 @@ import pandas as pd
 from cartelsim.ecosystem import Extension
 from cartelsim.network import Network
 from cartelsim.organisation.members import move_member
+from cartelsim.recorder import row_total
 
 __all__ = ["Faction", "FactionRegistry", "faction_groups", "faction_label", "faction_parent", "move_cartel"]
 
@@ -255,10 +256,7 @@ class FactionRegistry:
         column order: an experiment's faction columns are the same in any batch and the columns it does not
         use hold zeros, so the rounding never depends on how many columns the other experiments needed.
         """
-        out = np.asarray(np.sum(x[:, : self.n_base], axis=1, dtype=np.float64))
-        for c in range(self.n_base, x.shape[1]):
-            out = out + x[:, c]
-        return out
+        return row_total(x, self.n_base)
 
     def fold(self, x: np.ndarray) -> np.ndarray:
         """Sum a per-column quantity (E, width) onto the network's groups (E, 150): factions onto their root.

@@ -319,7 +319,7 @@ class OrganisationLayer:
             strict=True,
         ):
             v = x / scale
-            rec.flow("national", name, w, v.sum(1))
+            rec.flow("national", name, w, self.registry.total(v))
             rec.flow("cartel", name, w, v)
         rec.flow("national", "new_fissions", w, np.zeros(n_e))  # counted at the write-back, where they happen
 
@@ -358,8 +358,9 @@ class OrganisationLayer:
         role = np.where(on, _ARREST_ROLE[np.maximum(now["arrest_target"], 0)], -1)
         ev = np.zeros((int(k.sum()), 5), np.int64)
         n_ev = np.zeros(1, np.int64)
+        eligible = self.counted[:, : self.members.n_cartels]  # never a group that is not a cartel
         targeted_arrests(
-            self.members.arrays(), k, role, self.keys["org/arrests"], t, self._arrested, leaders, ev, n_ev, 0
+            self.members.arrays(), k, role, eligible, self.keys["org/arrests"], t, self._arrested, leaders, ev, n_ev, 0
         )
         events.append(ev[: n_ev[0]])
         used = _row_sum(self._arrested) / self.scale
@@ -376,7 +377,7 @@ class OrganisationLayer:
             rows = []
             for e in np.flatnonzero(counts > 0):
                 for i in range(int(counts[e])):
-                    lead = m.role_counts()[e, :, LEADER]
+                    lead = m.role_counts()[e, :, LEADER] * self.counted[e, : m.n_cartels]  # cartels only
                     if where[e] >= 0:
                         lead = np.where(np.arange(lead.size) == where[e], lead, 0)
                     tot = int(lead.sum())
@@ -413,6 +414,10 @@ class OrganisationLayer:
             pa = -np.expm1(-hazard * self.detect_asset[e])
             det_m[e] = g.binomial(m.b_count[e], np.tile(pm, n))
             det_a[e] = g.binomial(a.b_count[e], np.tile(pa, n))
+        # groups that are not cartels (an insurgent group, a community police force) are never listed
+        listed = self.counted[:, :n]
+        det_m *= np.repeat(listed, 7, axis=1)
+        det_a *= np.repeat(listed, 4, axis=1)
         ev = np.zeros((int(n_strikes.sum()), 5), np.int64)
         n_ev = np.zeros(1, np.int64)
         strike_week(
