@@ -10,7 +10,7 @@ def test_design_names_defaults_and_bounds():
         "conflict_rate_per_member_pair_per_week": (1.549231e-8, 0, 1e-6),
         "saturation_per_member_squared_per_week": (4.0e-8, 0, 1e-5),
         "initial_members": (115000, 1e4, 1e6),
-        "victim_share_cartel": (0.10, 0, 1),
+        "victim_share_cartel": (0.10, 0.01, 1),
     }
     for name, (d, lo, hi) in want.items():
         p = PARAMS[name]
@@ -24,10 +24,12 @@ def test_every_param_cites_or_says_assumption():
         assert "assumption" in p.source or "20" in p.source
 
 
-def test_check_and_open_lower_bound():
-    with pytest.raises(ValueError, match=r"\(0, 1\]"):
-        PARAMS["victim_share_cartel"].check(0.0)
+def test_check_bounds_and_huge_numbers():
+    with pytest.raises(ValueError, match=r"\[0.01, 1\]"):
+        PARAMS["victim_share_cartel"].check(5e-324)  # every victim count was infinite
     assert PARAMS["victim_share_cartel"].check(1.0) == 1.0
+    with pytest.raises(ValueError, match=r"must be a number .*\(\d+ characters\)"):
+        PARAMS["initial_members"].check(10**400)  # float() overflowed: a traceback
 
 
 def test_defaults_overrides():

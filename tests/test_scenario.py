@@ -80,7 +80,7 @@ BAD = [
     (header() + pol(name="baseline"), "[[policy]] #1 key 'name'", "reserved"),
     (header() + pol() + pol(), "[[policy]] #2 key 'name'", "duplicate"),
     (header() + pol(type="drone"), "intervention #1 key 'type'", "incapacitation, interdiction, recruitment"),
-    (header() + pol(start="2015-01-01"), "key 'start'", "before the scenario's end"),
+    (header() + pol(start="2015-01-01"), "key 'start'", "must be within the scenario"),
     (header() + pol(keys="  factor = -1\n"), "(recruitment) key 'factor'", "[0, 100]"),
     (
         header() + pol(keys="  factor = 0.5\n  speed = 2\n"),
@@ -129,3 +129,74 @@ def test_code_list_error_names_the_word_all():
     text = header(layers='["ecosystem", "geography"]') + pol(type="interdiction", keys='  ports = "some"\n')
     with pytest.raises(ScenarioError, match="'all'"):
         Scenario.from_text(text)
+
+
+def test_intervention_before_the_scenario_start_is_refused():
+    text = header(start="2014-01-01", end="2016-01-01") + pol(start="2013-01-01")
+    with pytest.raises(
+        ScenarioError, match=r"intervention #1 \(recruitment\) key .start.: must be within the scenario, \[2014-01-01"
+    ):
+        Scenario.from_text(text)
+    Scenario.from_text(header(start="2014-01-01", end="2016-01-01") + pol(start="2014-01-01"))
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        (header(seed="9" * 400), "key 'seed'"),
+        (header() + "[parameters]\nrecruitment_per_member_per_week = " + "9" * 400 + "\n", "recruitment_per"),
+        (header(replicates="-" + "1" * 400), "key 'replicates'"),
+        (header(solver='"' + "y" * 200_000 + '"'), "key 'solver'"),
+        (header(**{"x" * 100_000: "1"}), "unknown key"),
+    ],
+    ids=["huge-seed", "huge-parameter", "huge-negative", "long-string", "long-key"],
+)
+def test_huge_values_get_a_short_message(text, where):
+    with pytest.raises(ScenarioError) as e:
+        Scenario.from_text(text)
+    msg = str(e.value)
+    assert where in msg and len(msg) < 500, msg[:600]
+    assert "characters)" in msg
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    p = tmp_path / "bom.toml"
+    p.write_bytes(b"\xef\xbb\xbf" + header().encode())
+    assert Scenario.from_toml(p).name == "x"
+    assert Scenario.from_text("\ufeff" + header()).name == "x"
+
+
+@pytest.mark.parametrize("share", ["5e-324", "1e-300", "0.0099"])
+def test_a_victim_share_that_makes_counts_infinite_is_outside_its_bounds(share):
+    with pytest.raises(ScenarioError, match=r"victim_share_cartel.*within \[0.01, 1\]"):
+        Scenario.from_text(header() + f"[parameters]\nvictim_share_cartel = {share}\n")
+
+
+def test_the_latest_end_and_the_organisation_scale_bounds():
+    from cartelsim.scenario import MAX_END
+
+    assert Scenario.from_text(header(end=MAX_END.isoformat())).end == MAX_END
+    with pytest.raises(ScenarioError, match="must be on or before 2112-01-01"):
+        Scenario.from_text(header(end="2113-01-01"))
+    with pytest.raises(ScenarioError, match=r"organisation_scale.*within \[0.01, 1\]"):
+        Scenario.from_text(header() + "[parameters]\norganisation_scale = 1e-300\n")
+
+
+def test_zero_recruitment_stays_finite_to_the_latest_end():
+    """pc2023's zero-recruitment failed with 'non-finite members' for any end from 2044 (eta / C overflowed)."""
+    import numpy as np
+
+    import cartelsim
+    from cartelsim.scenario import MAX_END
+
+    sc = Scenario.from_text(
+        header(end=MAX_END.isoformat(), record="{ national = 52, groups = 'none' }")
+        + pol(name="zero", start="2022-01-01", keys="  factor = 0.0\n")
+    )
+    res = cartelsim.run_experiments(sc, progress=False)
+    assert (res.experiments["status"] == "ok").all(), res.experiments["message"].tolist()
+    v = res.outcomes["value"].to_numpy()
+    assert np.isfinite(v).all()
+    n = res.select("n_members")
+    last = n[n["week"] == n["week"].max()].set_index("policy")["value"]
+    assert last["zero"] < 1e-200 < last["baseline"]

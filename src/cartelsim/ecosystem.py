@@ -58,6 +58,12 @@ class Flows:
         _apply(state, self.recruits, self.incapacitated, self.deaths, self.exits)
 
 
+#: Total members below which incapacitation (eta C_i / C) is taken as 0: eta / C overflows to infinity
+#: once C is subnormal (after decades without recruitment every C_i decays towards 0), and the outflows'
+#: scaling then gives inf * 0. Far below a member (assumption: any value far below 1 and above 1e-308).
+_TINY = 1e-290
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _pressure(ce, rrow, rptr, rcol, rw, s):  # pragma: no cover - jit
     """s_i = (R C)_i + C - C_i for one experiment; return C."""
@@ -81,7 +87,7 @@ def _flows(c, rho, eta, theta, omega, rrow, rptr, rcol, rw, inv_a1, rec, inc, dt
     for e in range(n_e):
         ce = c[e]
         ct = _pressure(ce, rrow, rptr, rcol, rw, s)
-        share = eta[e] / ct if ct > 0.0 else 0.0
+        share = eta[e] / ct if ct > _TINY else 0.0  # eta / ct overflows once ct is subnormal
         for i in range(n):
             ci = ce[i]
             r = rho[e] * ci
@@ -117,7 +123,7 @@ def _step(
         ce = c[e]
         cne = cn[e]
         ct = _pressure(ce, rrow, rptr, rcol, rw, s)
-        share = eta[e] / ct if ct > 0.0 else 0.0
+        share = eta[e] / ct if ct > _TINY else 0.0  # eta / ct overflows once ct is subnormal
         th = theta[e]
         om = omega[e]
         rh = rho[e]
@@ -269,7 +275,7 @@ def _flows_ext(
             _pressure_ext(g, rrow, rptr, rcol, rw, xrow, xcol, xw, lo, hi, s2)
             for i in range(n):
                 s[i] += s2[i]
-        share = eta[e] / ct if ct > 0.0 else 0.0
+        share = eta[e] / ct if ct > _TINY else 0.0  # eta / ct overflows once ct is subnormal
         for i in range(n):
             ci = ce[i]
             r = rho[e] * ci

@@ -27,6 +27,12 @@ __all__ = ["ECOSYSTEM", "PARAMS", "ParamSpec", "defaults", "register"]
 PC2023 = "Prieto-Curiel, Campedelli & Hope, Science 381:1312 (2023), code ReclutamientoC.R"
 
 
+def short(value: object, limit: int = 40) -> str:
+    """``repr(value)``, cut to about ``limit`` characters with its length said (for error messages)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 10]}... ({len(text):,} characters)"
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     """One model parameter.
@@ -64,11 +70,14 @@ class ParamSpec:
 
     def check(self, value: float) -> float:
         """Return ``value`` as a float, or raise ValueError naming the allowed interval."""
-        v = float(value)
+        try:
+            v = float(value)
+        except (OverflowError, TypeError, ValueError):
+            raise ValueError(f"must be a number within [{self.low:g}, {self.high:g}] (got {short(value)})") from None
         lo_ok = v > self.low if self.low_open else v >= self.low
         if math.isnan(v) or not lo_ok or v > self.high:
             left = "(" if self.low_open else "["
-            raise ValueError(f"must be within {left}{self.low:g}, {self.high:g}] (got {value!r})")
+            raise ValueError(f"must be within {left}{self.low:g}, {self.high:g}] (got {short(value)})")
         return v
 
     @property
@@ -131,13 +140,13 @@ ECOSYSTEM: tuple[ParamSpec, ...] = (
     ParamSpec(
         "victim_share_cartel",
         0.10,
-        0.0,
+        0.01,  # assumption: below 1% the estimated victims would exceed 100 x the members killed, far beyond
+        # any estimate (the paper's 10%); a share near 0 made every victim count infinite
         1.0,
         "share",
         "share of homicides plus missing persons who are cartel members (deaths / share = estimated victims)",
-        PC2023 + " (calibration target 0.1 x (homicides + missing))",
+        PC2023 + " (calibration target 0.1 x (homicides + missing)); lower bound 0.01: assumption",
         range=(0.08, 0.12),  # assumption: +-20% around the paper's 10%
-        low_open=True,
     ),
 )
 

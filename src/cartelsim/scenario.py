@@ -50,12 +50,28 @@ POLICY_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SOLVERS = ("euler", "adaptive")
 
 
+#: The latest allowed ``end`` (assumption): a century of weeks from the calibration origin. The ecosystem
+#: stays finite to it under every shipped policy (tested with zero recruitment); memory grows with it: the
+#: recorder holds 8 bytes per group, variable and recorded week per experiment (150 groups x 5,200 weeks:
+#: 6.2 MB per variable and experiment at weekly group records).
+MAX_END = dt.date(2112, 1, 1)
+
+
 class ScenarioError(ValueError):
     """A scenario file is invalid. The message names the file, the key and what is allowed."""
 
     def __init__(self, source: str, where: str, problem: str) -> None:
+        where, problem = _clip(where), _clip(problem)
         self.source, self.where, self.problem = source, where, problem
         super().__init__(f"{source}: {where}: {problem}")
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    """Shorten every run of more than ``limit`` characters without a space (an echoed value), then the whole."""
+    text = re.sub(
+        rf"\S{{{limit + 1},}}", lambda m: f"{m.group(0)[: limit - 20]}... ({len(m.group(0)):,} characters)", text
+    )
+    return text if len(text) <= 400 else f"{text[:380]}... ({len(text):,} characters)"
 
 
 @dataclass(frozen=True)
@@ -102,7 +118,7 @@ class Scenario:
         """Read and validate a scenario file."""
         p = Path(path)
         try:
-            text = p.read_text(encoding="utf-8")
+            text = p.read_text(encoding="utf-8-sig")  # a byte-order mark (some Windows editors) is dropped
         except FileNotFoundError:
             raise ScenarioError(str(path), "file", "not found") from None
         except (OSError, UnicodeDecodeError) as e:
@@ -112,6 +128,7 @@ class Scenario:
     @classmethod
     def from_text(cls, text: str, source: str = "<scenario>") -> Scenario:
         """Parse and validate scenario TOML text."""
+        text = text.removeprefix("\ufeff")
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
@@ -224,6 +241,10 @@ def _parse(data: dict[str, Any], text: str, src: str) -> Scenario:
         raise ScenarioError(src, "[scenario] key 'description'", "must be a string")
     start = _date(src, "[scenario] key 'start'", head["start"], new_year=True)
     end = _date(src, "[scenario] key 'end'", head["end"], new_year=True)
+    if end > MAX_END:
+        raise ScenarioError(
+            src, "[scenario] key 'end'", f"must be on or before {MAX_END.isoformat()} (got {end.isoformat()})"
+        )
     if end <= start:
         raise ScenarioError(
             src, "[scenario] key 'end'", f"must be after start {start.isoformat()} (got {end.isoformat()})"
@@ -425,8 +446,12 @@ def _intervention(src: str, where: str, x: Any, start: dt.date, end: dt.date) ->
     if "start" not in x:
         raise ScenarioError(src, f"{where} key 'start'", "required (a date, YYYY-MM-DD)")
     kw: dict[str, Any] = {"start": _date(src, f"{where} key 'start'", x["start"])}
-    if kw["start"] >= end:
-        raise ScenarioError(src, f"{where} key 'start'", f"must be before the scenario's end {end.isoformat()}")
+    if not start <= kw["start"] < end:
+        raise ScenarioError(
+            src,
+            f"{where} key 'start'",
+            f"must be within the scenario, [{start.isoformat()}, {end.isoformat()}) (got {kw['start'].isoformat()})",
+        )
     if "end" in x:
         kw["end"] = _date(src, f"{where} key 'end'", x["end"])
         if kw["end"] <= kw["start"]:

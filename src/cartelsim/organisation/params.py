@@ -82,14 +82,14 @@ ORGANISATION: tuple[ParamSpec, ...] = (
     ParamSpec(
         "organisation_scale",
         1.0,
-        0.0,
+        0.01,  # assumption: below 1% the layer holds about a thousand agents and its whole-number events
+        # (leaders, strikes) vanish; memory grows with it (about 40 bytes per agent: 115,000 members at 1)
         1.0,
         "agents per member",
         "synthetic agents per cartel member (1: one agent each); below 1 every count of the layer (agents, "
         "cells, assets, leaders, strikes) is scaled and outputs are divided by it again (a numerical setting, "
         "not an uncertainty)",
         A,
-        low_open=True,
     ),
     ParamSpec(
         "cell_size_mean_members",
