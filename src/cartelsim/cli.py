@@ -7,6 +7,7 @@ nothing written.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -50,6 +51,9 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+YesOption = Annotated[
+    bool, typer.Option("--yes", help="Start a run estimated above 10 GB of disk or an hour (refused without it).")
+]
 OverwriteFile = Annotated[bool, typer.Option("--overwrite", help="Replace existing files (never a folder).")]
 
 
@@ -118,6 +122,7 @@ def run(
     batch_size: Annotated[
         int | None, typer.Option(help="Experiments per batch and per part file (default: automatic).")
     ] = None,
+    yes: YesOption = False,
 ) -> None:
     """Run every policy of SCENARIO (plus baseline) for every replicate and write a result bundle.
 
@@ -130,7 +135,7 @@ def run(
         sc = Scenario.from_toml(scenario)
     except ScenarioError as e:
         _fail(str(e))
-    _run_bundle(sc, out_dir, overwrite, quiet, executor, workers, scheduler, batch_size, replicates=replicates)
+    _run_bundle(sc, out_dir, overwrite, quiet, executor, workers, scheduler, batch_size, replicates=replicates, yes=yes)
 
 
 def _fmt(x: float, rel: bool = False) -> str:
@@ -287,6 +292,40 @@ def params() -> None:
         out.print(f"    source: {escape(p.source)}", highlight=False)
 
 
+def _check_cost(
+    sc: Scenario,
+    out_dir: Path,
+    replicates: int | None,
+    design: Design | None,
+    workers: int | None,
+    yes: bool,
+    quiet: bool,
+) -> None:
+    """Estimate the run; refuse (exit 2) one above the thresholds without --yes, or one the free disk cannot hold."""
+    import os
+    import shutil
+
+    from cartelsim.estimate import MAX_BYTES, MAX_SECONDS, estimate_run
+    from cartelsim.experiments import count_experiments
+
+    try:
+        est = estimate_run(sc, count_experiments(sc, replicates, design))
+    except Exception:  # the pilot failed: the run itself will say why, per experiment
+        return
+    n_workers = workers or os.cpu_count() or 1
+    if est.needs_yes and not yes:
+        _fail(
+            f"this run is large: {est.text(n_workers)} (above {MAX_BYTES / 1e9:.0f} GB or "
+            f"{MAX_SECONDS / 3600:.0f} hour); pass --yes to start it, or lower replicates, end or record"
+        )
+    where = next(p for p in (out_dir.absolute(), *out_dir.absolute().parents) if p.exists())
+    free = shutil.disk_usage(where).free
+    if est.bytes > free:
+        _fail(f"--out {out_dir}: the run needs about {est.bytes / 1e9:,.1f} GB at the peak; {free / 1e9:,.1f} GB free")
+    if not quiet and (est.seconds > 60 or est.bytes > 1e9):
+        err.print(f"estimate: {est.text(n_workers)}", highlight=False)
+
+
 def _run_bundle(
     sc: Scenario,
     out_dir: Path,
@@ -299,8 +338,9 @@ def _run_bundle(
     *,
     replicates: int | None = None,
     design: Design | None = None,
+    yes: bool = False,
 ) -> None:
-    """Shared by ``run`` and ``sweep``: check everything, then run resumably into ``out_dir``."""
+    """Shared by ``run`` and ``sweep``: check everything, estimate the cost, then run resumably into ``out_dir``."""
     import importlib.util
 
     from cartelsim.bundle import BundleExistsError, BundleRefusedError, check_target
@@ -328,6 +368,7 @@ def _run_bundle(
         _fail(str(e))
     if resuming and not quiet:
         err.print(f"resuming from {out_dir}.partial", highlight=False)
+    _check_cost(sc, out_dir, replicates, design, workers if executor != "serial" else 1, yes, quiet)
     try:
         pool = make_executor(executor, workers, scheduler)
     except ExecutorError as e:
@@ -350,6 +391,13 @@ def _run_bundle(
             highlight=False,
         )
         raise typer.Exit(130) from None
+    except OSError as e:
+        if e.errno != errno.ENOSPC:
+            raise
+        _fail(
+            f"--out {out_dir}: the disk is full; finished batches are kept in {out_dir}.partial: free some space "
+            "and run the same command again to resume"
+        )
     except (PartialBusyError, PartialMismatchError, BundleExistsError, BundleRefusedError) as e:
         _fail(str(e))
     done = f"; {summary.resumed} were done before" if summary.resumed else ""
@@ -417,6 +465,7 @@ def sweep(
         int | None, typer.Option(help="Experiments per batch and per part file (default: automatic).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Sample SCENARIO's uncertain parameters (LHS, Morris or Sobol) and run every policy for every sample.
 
@@ -456,7 +505,7 @@ def sweep(
             f"{design.n_rows * len(sc.all_policies)} experiments",
             highlight=False,
         )
-    _run_bundle(sc, out_dir, overwrite, quiet, executor, workers, scheduler, batch_size, design=design)
+    _run_bundle(sc, out_dir, overwrite, quiet, executor, workers, scheduler, batch_size, design=design, yes=yes)
 
 
 @app.command()

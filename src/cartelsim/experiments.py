@@ -545,6 +545,12 @@ def check_bundle_target(
     return PartialRun.check(out, run_identity(scenario, chosen, n_rep, design), overwrite)
 
 
+def count_experiments(scenario: Scenario, replicates: int | None = None, design: Design | None = None) -> int:
+    """Experiments a run of every policy (plus baseline) would make: replicates (or design rows) x policies."""
+    n_rep = _n_replicates(scenario, replicates, design)
+    return n_rep * len(_policy_ranges(scenario, None, n_rep))
+
+
 def run_to_bundle(
     scenario: Scenario,
     out: str | Path,

@@ -14,6 +14,7 @@ from cartelsim.cli import app
 from ..conftest import small_text
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -179,3 +180,57 @@ def test_figures_replace_a_file_only_with_overwrite(built, tmp_path):
     r = runner.invoke(app, ["plot", str(built), "--out", str(fig), "--overwrite"])
     assert r.exit_code == 2 and "is a folder" in r.output
     assert not list(fig.glob(".*tmp*"))
+
+
+def test_a_huge_run_is_refused_without_yes_and_quickly(tmp_path):
+    import time
+
+    text = (ROOT / "scenarios" / "pc2023.toml").read_text().replace("replicates = 1", "replicates = 1000000", 1)
+    assert "replicates = 1000000" in text
+    scen = tmp_path / "huge.toml"
+    scen.write_text(text)
+    t0 = time.perf_counter()
+    r = runner.invoke(app, ["run", str(scen), "--out", str(tmp_path / "b")])
+    assert time.perf_counter() - t0 < 60  # the refusal comes from a pilot, not from the run
+    assert r.exit_code == 2, r.output
+    assert "about 5,000,000 experiments" in r.output and "pass --yes" in r.output
+    assert not list(tmp_path.glob("b*"))
+
+
+def test_a_run_larger_than_the_free_disk_is_refused(tmp_path, scen, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(10**6, 10**6 - 1000, 1000))
+    r = runner.invoke(app, ["run", str(scen), "--out", str(tmp_path / "b"), "-q"])
+    assert r.exit_code == 2 and "GB free" in r.output
+    assert not (tmp_path / "b").exists() and not (tmp_path / "b.partial").exists()
+
+
+def test_a_full_disk_stops_cleanly_and_the_run_resumes(tmp_path, monkeypatch):
+    import errno
+
+    from cartelsim import experiments
+
+    scen = tmp_path / "s.toml"
+    scen.write_text(small_text(4))
+    real, calls, full = experiments.write_part, [], [False]
+
+    def write_part(*a, **k):  # the disk fills up after the first part, until space is freed
+        calls.append(1)
+        full[0] = full[0] or len(calls) == 2
+        if full[0]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*a, **k)
+
+    monkeypatch.setattr(experiments, "write_part", write_part)
+    args = ["run", str(scen), "--out", str(tmp_path / "b"), "-q", "--batch-size", "2"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2, r.output
+    assert "disk is full" in r.output and "resume" in r.output and r.output.count("\n") == 1
+    assert (tmp_path / "b.partial").is_dir() and not (tmp_path / "b").exists()
+    full[0] = False
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "were done before" in r.output and bundle.is_bundle(tmp_path / "b")
