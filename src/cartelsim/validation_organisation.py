@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -262,5 +263,15 @@ def organisation_checks(quick: bool = False) -> list[Check]:
     The single removal runs 80 pairs and the backcast 20 replicates at ``organisation_scale`` 0.5 (the
     measures are shares and counts of events, which the scale does not change); about a minute.
     """
+    return [c for _, step in organisation_steps(quick) for c in step()]
+
+
+def organisation_steps(quick: bool = False) -> list[tuple[str, Callable[[], list[Check]]]]:
+    """The organisation rows as named steps, in order (``cartelsim validate`` shows progress per step)."""
     reps_k, reps_b = (12, 4) if quick else (80, 20)
-    return kingpin_checks(reps_k, 0.5) + duijn_checks() + backcast_checks(reps_b, 0.5) + agree_checks()
+    return [
+        (f"organisation: one leader removal ({reps_k} pairs)", lambda: kingpin_checks(reps_k, 0.5)),
+        ("organisation: Duijn recovery", duijn_checks),
+        (f"organisation: backcast 2007-2020 ({reps_b} replicates)", lambda: backcast_checks(reps_b, 0.5)),
+        ("organisation: layers agree", agree_checks),
+    ]

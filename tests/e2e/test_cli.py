@@ -84,6 +84,8 @@ def test_validate_prints_table():
     r = runner.invoke(app, ["validate"])
     assert r.exit_code == 0, r.output
     assert "173,800" in r.output and "within tolerance" in r.output
+    assert "unclassified" not in r.output  # every row has a basis rule
+    assert "1.738e+05" not in r.output
 
 
 def test_console_script_and_shipped_scenario(tmp_path):
