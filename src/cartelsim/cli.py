@@ -271,7 +271,8 @@ def _print_group(checks: list[Check]) -> None:
         tol = f"  tolerance {c.tolerance}" if c.tolerance not in ("", "-") else ""
         ref = "reference (model)" if c.basis == "by_construction" else "literature"
         paper, model = _pair(c.paper, c.model)
-        out.print(f"      {ref} {escape(paper)} | model {escape(model)}{unit}{gap}{tol}", highlight=False)
+        shown = f"{ref} {escape(paper)} | " if c.paper not in ("-", "") else ""
+        out.print(f"      {shown}model {escape(model)}{unit}{gap}{tol}", highlight=False)
         if c.source and c.source != "model output":
             out.print(f"      [dim]{escape(c.source)}[/]", highlight=False)
 
@@ -288,10 +289,9 @@ def _summary(checks: list[Check]) -> None:
         ok = sum(bool(c.ok) for c in judged)
         gaps = f", [red]{len(judged) - ok} outside[/]" if ok < len(judged) else ""
         rep = sum(c.ok is None for c in rows)
-        out.print(
-            f"  {escape(g)}: {ok} of {len(judged)} within tolerance{gaps}" + (f"; {rep} reported" if rep else ""),
-            highlight=False,
-        )
+        parts = [f"{ok} of {len(judged)} within tolerance{gaps}"] if judged else []
+        parts += [f"{rep} reported"] if rep else []
+        out.print(f"  {escape(g)}: {'; '.join(parts)}", highlight=False)
     by = Counter(c.basis for c in checks)
     out.print("  by basis: " + ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in by.items()), highlight=False)
     failed = [c for c in checks if c.ok is False]

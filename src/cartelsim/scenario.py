@@ -133,6 +133,7 @@ class Scenario:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise ScenarioError(source, "TOML syntax", str(e)) from None
+        _check_integers(source, data)
         return _parse(data, text, source)
 
     # -- time -----------------------------------------------------------------------------------
@@ -190,6 +191,20 @@ _HEADER_KEYS = (
     "record",
     "reference",
 )
+
+
+def _check_integers(src: str, x: Any, where: str = "") -> None:
+    """Refuse an integer beyond 64 bits anywhere (TOML's range; Python's parser accepts any size)."""
+    if isinstance(x, dict):
+        for k, v in x.items():
+            _check_integers(src, v, f"{where}.{k}" if where else str(k))
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            _check_integers(src, v, f"{where}[{i}]")
+    elif isinstance(x, int) and not isinstance(x, bool) and not -(2**63) <= x < 2**63:
+        raise ScenarioError(
+            src, f"key {where}", f"an integer of {len(str(abs(x))):,} digits, outside TOML's 64-bit range"
+        )
 
 
 def _is_number(v: Any) -> bool:
