@@ -143,9 +143,9 @@ def test_intervention_before_the_scenario_start_is_refused():
 @pytest.mark.parametrize(
     "text, where",
     [
-        (header(seed="9" * 400), "key 'seed'"),
-        (header() + "[parameters]\nrecruitment_per_member_per_week = " + "9" * 400 + "\n", "recruitment_per"),
-        (header(replicates="-" + "1" * 400), "key 'replicates'"),
+        (header(seed="9" * 400), "key scenario.seed: an integer of 400 digits"),
+        (header() + "[parameters]\nrecruitment_per_member_per_week = " + "9" * 400 + "\n", "of 400 digits"),
+        (header(replicates="-" + "1" * 400), "key scenario.replicates: an integer of 400 digits"),
         (header(solver='"' + "y" * 200_000 + '"'), "key 'solver'"),
         (header(**{"x" * 100_000: "1"}), "unknown key"),
     ],
@@ -156,7 +156,7 @@ def test_huge_values_get_a_short_message(text, where):
         Scenario.from_text(text)
     msg = str(e.value)
     assert where in msg and len(msg) < 500, msg[:600]
-    assert "characters)" in msg
+    assert "characters)" in msg or "digits" in msg
 
 
 def test_a_byte_order_mark_is_accepted(tmp_path):
@@ -200,3 +200,21 @@ def test_zero_recruitment_stays_finite_to_the_latest_end():
     n = res.select("n_members")
     last = n[n["week"] == n["week"].max()].set_index("policy")["value"]
     assert last["zero"] < 1e-200 < last["baseline"]
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        (header() + "[uncertainty]\nvictim_share_cartel = { dist = { a = 1 }, low = 0.08, high = 0.12 }\n", "dist"),
+        (header() + '[[policy]]\nname = "p"\n  [[policy.intervention]]\n  type = { a = 1 }\n', "key 'type'"),
+        (
+            header() + '[uncertainty]\nvictim_share_cartel = { dist = "uniform", low = ' + "9" * 30 + ", high = 1 }\n",
+            "outside TOML's 64-bit range",
+        ),
+    ],
+    ids=["table-as-dist", "table-as-type", "huge-int-in-a-table"],
+)
+def test_tables_and_huge_integers_where_a_name_or_number_belongs(text, where):
+    """Found by the fuzz test: these crashed with TypeError / OverflowError tracebacks."""
+    with pytest.raises(ScenarioError, match=where):
+        Scenario.from_text(text)

@@ -123,7 +123,7 @@ def parse_distribution(table: Mapping[str, Any]) -> Distribution:
 
     """
     dist = table.get("dist")
-    if dist not in DISTRIBUTIONS:
+    if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
         raise ValueError(f"dist must be one of {', '.join(DISTRIBUTIONS)} (got {dist!r})")
     need = DISTRIBUTIONS[dist]
     keys = set(table) - {"dist"}

@@ -147,7 +147,7 @@ class Factor:
 
     def _check_dist(self, table: dict[str, Any]) -> dict[str, Any]:
         kind = table.get("dist")
-        if kind not in DISTRIBUTIONS:
+        if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
             raise ValueError(f"factor {self.name!r}: unknown dist {kind!r}; allowed: {', '.join(DISTRIBUTIONS)}")
         if kind == "fixed":
             raise ValueError(

@@ -452,7 +452,7 @@ def _intervention(src: str, where: str, x: Any, start: dt.date, end: dt.date) ->
     if not isinstance(x, dict):
         raise ScenarioError(src, where, "must be a table")
     t = x.get("type")
-    if t not in REGISTRY:
+    if not isinstance(t, str) or t not in REGISTRY:
         raise ScenarioError(src, f"{where} key 'type'", f"must be one of {', '.join(sorted(REGISTRY))} (got {t!r})")
     cls = REGISTRY[t]
     specs = key_specs(cls)
