@@ -61,7 +61,12 @@ class Network:
 
     @property
     def is_cartel(self) -> np.ndarray:
-        """Boolean mask of groups of kind "criminal group" (counted by ``n_cartels``)."""
+        """Boolean mask of groups of kind "criminal group" (148 of the bundled 150).
+
+        ``n_cartels`` counts these (and their factions) while they have at least one member; the other
+        kinds (an insurgent group, a community police) stay in the ecosystem but are never counted,
+        targeted or arrested.
+        """
         return np.array([k == "criminal group" for k in self.kinds])
 
     def kernel_dense(self) -> np.ndarray:

@@ -40,7 +40,12 @@ VARIABLES: dict[str, Variable] = {
             "persons per week",
             ("national", "cartel", "state", "municipality"),
         ),
-        Variable("n_cartels", "Active criminal groups (factions included)", "groups", ("national",)),
+        Variable(
+            "n_cartels",
+            "Criminal groups with at least one member (factions included; non-cartel groups not counted)",
+            "groups",
+            ("national",),
+        ),
         Variable("new_fissions", "Cartels split into two factions", "fissions per week", ("national",)),
         # organisation layer (members, cells and assets; the campaign chain; DESIGN.md, Variables)
         Variable("new_strikes", "Strikes", "strikes per week", ("national", "cartel")),
