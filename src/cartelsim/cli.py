@@ -98,6 +98,8 @@ def _load(bundle: Path) -> Results:
     note = res.failure_note()
     if note is not None:
         err.print(f"[bold red]failed experiments:[/] {escape(note)}", highlight=False)
+        if not (res.experiments["status"] == "ok").any():
+            _fail(f"{bundle}: every experiment failed; there is nothing to show (see run's messages)", code=1)
     return res
 
 

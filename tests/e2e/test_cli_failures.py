@@ -102,3 +102,18 @@ def test_plot_marks_the_failed_policy_and_exits_1(bundle, tmp_path):
         ls == ["baseline", "halve-recruitment: FAILED (0 of 3 replicates)", "double-incapacitation (2 of 3 replicates)"]
         for ls in labels
     )
+
+
+def test_a_bundle_where_everything_failed_says_so(tmp_path, monkeypatch):
+    def boom(scenario, specs, *a, **k):
+        raise FloatingPointError("synthetic")
+
+    monkeypatch.setattr(experiments, "simulate_batch", boom)
+    scen = tmp_path / "s.toml"
+    scen.write_text(small_text(2))
+    out = tmp_path / "b"
+    assert runner.invoke(app, ["run", str(scen), "--out", str(out), "-q"]).exit_code == 1
+    for cmd in (["compare", str(out)], ["plot", str(out)]):
+        r = runner.invoke(app, cmd)
+        assert r.exception is None or isinstance(r.exception, SystemExit), r.output  # no traceback
+        assert r.exit_code == 1 and "every experiment failed" in r.output, r.output
