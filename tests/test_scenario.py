@@ -218,3 +218,11 @@ def test_tables_and_huge_integers_where_a_name_or_number_belongs(text, where):
     """Found by the fuzz test: these crashed with TypeError / OverflowError tracebacks."""
     with pytest.raises(ScenarioError, match=where):
         Scenario.from_text(text)
+
+
+@pytest.mark.parametrize("open_, close", [("[", "]"), ("{a=", "}")], ids=["arrays", "tables"])
+def test_deep_nesting_gets_the_usual_message(open_, close):
+    """A value nested 5,000 deep raised RecursionError in the TOML parser (found by a helper's fuzz run)."""
+    body = open_ * 5000 + ("1" if close == "}" else "") + close * 5000
+    with pytest.raises(ScenarioError, match="nested too deeply"):
+        Scenario.from_text(header() + f"x = {body}\n")

@@ -131,9 +131,11 @@ class Scenario:
         text = text.removeprefix("\ufeff")
         try:
             data = tomllib.loads(text)
+            _check_integers(source, data)
         except tomllib.TOMLDecodeError as e:
             raise ScenarioError(source, "TOML syntax", str(e)) from None
-        _check_integers(source, data)
+        except RecursionError:  # arrays or tables nested hundreds deep: no scenario key nests like that
+            raise ScenarioError(source, "TOML", "arrays or tables nested too deeply") from None
         return _parse(data, text, source)
 
     # -- time -----------------------------------------------------------------------------------
