@@ -8,8 +8,8 @@ in file order; two that scale the same parameter multiply.
 Examples
 --------
 >>> from cartelsim.policies import REGISTRY
->>> sorted(REGISTRY)[:2]
-['incapacitation', 'recruitment']
+>>> [k for k in ("recruitment", "incapacitation", "strike_campaign") if k in REGISTRY]
+['recruitment', 'incapacitation', 'strike_campaign']
 
 """
 
