@@ -1,6 +1,6 @@
 """Fit the organisation layer's adaptation to the kingpin literature and the 2007-2020 backcast.
 
-Writes ``src/cartelsim/organisation/fitted.py``: the fitted defaults, this script named as their source,
+Writes ``src/cartelsim/params/organisation_fitted.py``: the fitted defaults, this script named as their source,
 and what was fitted to what (targets, the model's values at the fit, the objective). Run from the
 repository root (about 10 minutes on one core):
 
@@ -54,7 +54,7 @@ from cartelsim.organisation import backcast as bc
 from cartelsim.organisation.kingpin import single_removal
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "src" / "cartelsim" / "organisation" / "fitted.py"
+OUT = ROOT / "src" / "cartelsim" / "params" / "organisation_fitted.py"
 SCRIPT = "data-raw/fit_organisation_adaptation.py"
 
 CALDERON = 0.365  # Calderon et al. 2015, Table 2: months 0-6
@@ -122,7 +122,7 @@ def write(fitted: dict[str, float], record: dict[str, object]) -> None:
         "",
         '__all__ = ["FIT", "FITTED", "SOURCE"]',
         "",
-        f'SOURCE = "{SCRIPT} (fitted {dt.date.today().isoformat()}; see cartelsim.organisation.fitted.FIT)"',
+        f'SOURCE = "{SCRIPT} (fitted {dt.date.today().isoformat()}; see cartelsim.params.organisation_fitted.FIT)"',
         "",
         "FITTED: dict[str, tuple[float, bool]] = {",
         *[f'    "{k}": ({v!r}, True),' for k, v in fitted.items()],

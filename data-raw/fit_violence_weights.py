@@ -22,7 +22,7 @@ The reported range of each parameter is the span of grid values whose best loss 
 presence weights cut events to 2012-2016 themselves.
 
 Writes ``src/cartelsim/data/violence_fit/`` (fitted_parameters.csv, grid_state.csv, grid_municipality.csv,
-datapackage.json); copy the fitted values into ``src/cartelsim/geography/violence_params.py`` (a test
+datapackage.json); copy the fitted values into ``src/cartelsim/params/violence.py`` (a test
 checks that they agree).
 """
 
@@ -189,7 +189,7 @@ def write_package() -> None:
                 "encoding": "utf-8",
                 "schema": {
                     "fields": [
-                        f("name", "string", "parameter name (cartelsim.geography.violence_params)"),
+                        f("name", "string", "parameter name (cartelsim.params.violence)"),
                         f("value", "number", "fitted value", share),
                         f("range_low", "number", "lowest grid value with best loss within 5% of the minimum", share),
                         f("range_high", "number", "highest grid value with best loss within 5% of the minimum", share),

@@ -468,7 +468,7 @@ def run_identity(
     scenario: Scenario, chosen: Sequence[tuple[int, str]], n_rep: int, design: Design | None
 ) -> dict[str, Any]:
     """What a partial run must match to be resumed (``DIR.partial/run.json``)."""
-    from cartelsim import __version__
+    from cartelsim._version import __version__
 
     return {
         "kind": "sweep" if design is not None else "run",

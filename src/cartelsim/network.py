@@ -18,13 +18,17 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from cartelsim.data import data_path
 
-__all__ = ["Network", "load_network"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Network", "faction_groups", "faction_label", "faction_parent", "load_network"]
 
 
 @dataclass(frozen=True)
@@ -105,4 +109,37 @@ def load_network() -> Network:
         listed_states=[rows[i]["listed_state"] for i in order],
         rivalry=sp.csr_matrix(riv[np.ix_(order, order)]),
         alliance=sp.csr_matrix(ali[np.ix_(order, order)]),
+    )
+
+
+def faction_parent(group: str) -> str:
+    """The parent's id of a faction id (``N10025.1.2`` -> ``N10025.1``)."""
+    return group.rsplit(".", 1)[0]
+
+
+def faction_label(group: str, labels: dict[str, str]) -> str:
+    """Neutral label of a faction id: ``Faction of <root group's label> <suffix>`` (``Faction of CJNG 1.2``)."""
+    root, _, suffix = group.partition(".")
+    return f"Faction of {labels[root]} {suffix}"
+
+
+def faction_groups(pairs: list[tuple[int, str]], network: Network) -> pd.DataFrame:
+    """Rows of ``groups.parquet`` for factions: ``experiment_id, group, label, kind, parent``.
+
+    ``pairs`` lists (experiment_id, faction id); label, kind and parent follow from the id (a faction of
+    ``N10025`` is ``N10025.1``, its own ``N10025.1.1``, ...), so they can be rebuilt from the outcome rows.
+    """
+    import pandas as pd  # pandas only where a groups table is made
+
+    labels = dict(zip(network.ids, network.labels, strict=True))
+    kinds = dict(zip(network.ids, network.kinds, strict=True))
+    rows = sorted(set(pairs))
+    return pd.DataFrame(
+        {
+            "experiment_id": pd.array([e for e, _ in rows], dtype="Int64"),
+            "group": [g for _, g in rows],
+            "label": [faction_label(g, labels) for _, g in rows],
+            "kind": [kinds[g.partition(".")[0]] for _, g in rows],
+            "parent": [faction_parent(g) for _, g in rows],
+        }
     )

@@ -44,10 +44,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cartelsim.batch import Batch
 from cartelsim.bundle import BUNDLE_FORMAT, BundleError, BundleExistsError, check_target, file_checksums, swap, verify
 from cartelsim.data import checksums
 from cartelsim.network import load_network
-from cartelsim.simulation import Batch
 from cartelsim.timeline import dates_of
 
 __all__ = [
@@ -253,7 +253,7 @@ def groups_frame(factions: Iterable[tuple[int, str]] = ()) -> pd.DataFrame:
     """Return the network's groups (``experiment_id`` null) with their neutral labels, then the factions.
 
     ``factions`` lists ``(experiment_id, faction id)`` pairs: each gets a row with its experiment, neutral
-    label, kind and parent (:func:`cartelsim.organisation.factions.faction_groups`).
+    label, kind and parent (:func:`cartelsim.network.faction_groups`).
     """
     net = load_network()
     df = pd.DataFrame(
@@ -269,7 +269,7 @@ def groups_frame(factions: Iterable[tuple[int, str]] = ()) -> pd.DataFrame:
     pairs = list(factions)
     if not pairs:
         return df
-    from cartelsim.organisation.factions import faction_groups
+    from cartelsim.network import faction_groups
 
     return pd.concat([df, faction_groups(pairs, net)], ignore_index=True)
 
@@ -303,7 +303,7 @@ def make_manifest(
     scenario_text: str, seed: int, wall_time_s: float, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Return the manifest: versions, git revision, master seed, scenario text, data checksums, wall time."""
-    from cartelsim import __version__
+    from cartelsim._version import __version__
 
     return {
         "format": BUNDLE_FORMAT,

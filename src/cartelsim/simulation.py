@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cartelsim.batch import Batch, ExperimentSpec
 from cartelsim.ecosystem import EcosystemModel, Flows
 from cartelsim.network import load_network
 from cartelsim.params import PARAMS, defaults
@@ -40,54 +41,6 @@ ECO = (
     "saturation_per_member_squared_per_week",
 )
 NATIONAL_FLOWS = ("new_recruits", "new_incapacitated", "new_conflict_deaths", "new_saturation_exits")
-
-
-@dataclass(frozen=True)
-class ExperimentSpec:
-    """One (policy, replicate) of a scenario.
-
-    ``overrides`` holds parameter values that replace the replicate's draws and the defaults, as
-    ``(name, value)`` pairs: a sweep's design row (DESIGN.md, Experiments), the same under every policy.
-    """
-
-    experiment_id: int
-    policy_index: int
-    policy: str
-    replicate: int
-    seed: int
-    overrides: tuple[tuple[str, float], ...] = ()
-
-
-@dataclass
-class Batch:
-    """Recorded outcomes of a batch of experiments.
-
-    ``levels[level]`` is ``(group_ids, weeks, {variable: array of shape (E, groups, weeks)})``;
-    ``failed`` maps experiment ids to messages (their rows are never written). The ``cartel`` level holds
-    the network's groups; factions (organisation layer) differ per experiment: ``factions[e]`` lists
-    experiment e's as ``(column, group, parent, label, kind, week created)`` and ``faction_values[v]``
-    (shape (E, faction columns, weeks)) their cartel-level values at column - 150 (zeros before the
-    fission, and in columns an experiment does not use).
-    """
-
-    experiments: list[ExperimentSpec]
-    levels: dict[str, tuple[list[str], np.ndarray, dict[str, np.ndarray]]]
-    draws: list[dict[str, float]]
-    failed: dict[int, str] = field(default_factory=dict)
-    factions: list[list[tuple[int, str, str, str, str, int]]] = field(default_factory=list)
-    faction_values: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @classmethod
-    def from_recorder(
-        cls,
-        experiments: list[ExperimentSpec],
-        rec: Recorder,
-        draws: list[dict[str, float]],
-        failed: dict[int, str],
-    ) -> Batch:
-        """Collect a recorder's arrays."""
-        levels = {lev: (rec.group_ids[lev], rec.weeks(lev), arrs) for lev, arrs in rec.arrays.items() if arrs}
-        return cls(experiments, levels, draws, failed)
 
 
 def draw_values(

@@ -171,7 +171,7 @@ def dell_experiment() -> dict[str, float]:
     """
     from cartelsim import geography as geo
     from cartelsim.geography.violence import allocate_deaths
-    from cartelsim.geography.violence_params import defaults
+    from cartelsim.params.violence import defaults
 
     ids, deaths, _ = _reference_deaths()
     g = geo.load_route_graph()

@@ -1,7 +1,7 @@
 """Organisation layer checks for ``cartelsim validate``: the kingpin literature, Duijn's recovery, the backcast.
 
 Each row prints the literature's value beside the model's, with the tolerance stated; gaps are shown,
-never tuned away (the fitted values and what they were fitted to: :mod:`cartelsim.organisation.fitted`).
+never tuned away (the fitted values and what they were fitted to: :mod:`cartelsim.params.organisation_fitted`).
 
 - **One leader removal** (:func:`cartelsim.organisation.kingpin.single_removal`: paired counterfactual,
   one seed per pair, 2012 start): the rise of the cartel's conflict deaths in the removed leader's places

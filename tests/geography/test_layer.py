@@ -249,7 +249,10 @@ def test_geography_off_records_no_routes():
     assert set(b.levels) == {"national", "cartel"}
 
 
-@pytest.mark.parametrize("first", ["cartelsim.geography.params", "cartelsim.geography.layer", "cartelsim.params"])
+@pytest.mark.parametrize(
+    "first",
+    ["cartelsim.params.geography", "cartelsim.geography.params", "cartelsim.geography.layer", "cartelsim.params"],
+)
 def test_import_order_has_no_cycle(first):
     code = f"import {first}; from cartelsim.params import PARAMS; assert 'crossing_congestion_km' in PARAMS"
     subprocess.run([sys.executable, "-c", code], check=True)

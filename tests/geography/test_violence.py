@@ -10,9 +10,9 @@ from cartelsim.geography import data, load_route_graph, solve_routes
 from cartelsim.geography import violence as vio
 from cartelsim.geography.routes import diverted_onto
 from cartelsim.geography.shocks import crackdown
-from cartelsim.geography.violence_params import FITTED, VIOLENCE, defaults
 from cartelsim.network import load_network
 from cartelsim.params import ParamSpec
+from cartelsim.params.violence import FITTED, VIOLENCE, defaults
 
 M = 2469
 

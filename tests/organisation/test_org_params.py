@@ -2,9 +2,9 @@ import re
 
 import pytest
 
-from cartelsim.organisation.params import ORGANISATION
 from cartelsim.organisation.roles import ROLES, detect_per_sortie, exposure, role_shares
 from cartelsim.params import PARAMS, defaults
+from cartelsim.params.organisation import ORGANISATION
 
 UNIT = re.compile(r"_per_|_weeks|_share|_probability|_factor|_members|_cv|_max|_scale|_mean|_dispersion")
 

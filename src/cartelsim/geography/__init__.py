@@ -11,7 +11,7 @@ the land ports of entry; no person and no private place is represented anywhere.
 - :mod:`~cartelsim.geography.equilibrium`: Frank-Wolfe for the congested crossings;
 - :mod:`~cartelsim.geography.routes`: solves and route counts;
 - :mod:`~cartelsim.geography.tables`: per-origin, per-port and per-municipality tables of a solve;
-- :mod:`~cartelsim.geography.params`: the layer's parameters.
+- :mod:`~cartelsim.params.geography`: the layer's parameters.
 
 Examples
 --------
@@ -26,7 +26,6 @@ Examples
 
 from cartelsim.geography import data
 from cartelsim.geography.graph import RouteGraph, haversine_km, load_route_graph, make_route_graph
-from cartelsim.geography.params import GEOGRAPHY
 from cartelsim.geography.routes import (
     RouteSolution,
     diverted_onto,
@@ -38,6 +37,7 @@ from cartelsim.geography.routes import (
 )
 from cartelsim.geography.shocks import Shocks, crackdown, edge_weights, interdiction
 from cartelsim.geography.tables import municipality_table, origin_table, port_table
+from cartelsim.params.geography import GEOGRAPHY
 
 __all__ = [
     "GEOGRAPHY",

@@ -36,7 +36,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from cartelsim.geography import data
-from cartelsim.geography.params import defaults
+from cartelsim.params.geography import defaults
 
 __all__ = [
     "EARTH_RADIUS_KM",

@@ -48,8 +48,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from cartelsim.geography.equilibrium import frank_wolfe, port_costs
 from cartelsim.geography.graph import RouteGraph
-from cartelsim.geography.params import defaults
 from cartelsim.geography.shocks import Shocks, edge_weights
+from cartelsim.params.geography import defaults
 
 __all__ = [
     "RouteSolution",

@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cartelsim.geography.graph import RouteGraph
-from cartelsim.geography.params import defaults
+from cartelsim.params.geography import defaults
 
 __all__ = ["Shocks", "crackdown", "edge_weights", "interdiction"]
 

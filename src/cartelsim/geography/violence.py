@@ -56,7 +56,7 @@ import pandas as pd
 from cartelsim.data import data_path
 from cartelsim.geography import data
 from cartelsim.geography.routes import diverted_onto
-from cartelsim.geography.violence_params import PRESENCE_NAMES, defaults
+from cartelsim.params.violence import PRESENCE_NAMES, defaults
 
 __all__ = [
     "STATE_CODES",
@@ -401,7 +401,7 @@ def allocate_deaths(
         diverted onto (on routes now, none without the interventions: DESIGN.md); None for no uplift.
     params : mapping of str to array_like
         Per-experiment values ``(E,)`` (or scalars) of the ``violence_*`` parameters; missing names
-        take their defaults (:mod:`cartelsim.geography.violence_params`).
+        take their defaults (:mod:`cartelsim.params.violence`).
 
     Returns
     -------

@@ -4,7 +4,7 @@ Spec: ``models/organisation.md`` ("Members, cells and assets", "The campaign cha
 synthetic and acts only through rates and probabilities; outcomes are aggregates by nation and cartel
 (DESIGN.md, "The line we hold").
 
-- :mod:`~cartelsim.organisation.params`: the layer's parameters (cited or "assumption", with ranges);
+- :mod:`~cartelsim.params.organisation`: the layer's parameters (cited or "assumption", with ranges);
 - :mod:`~cartelsim.organisation.roles`: role and asset codes, shares, exposure and detection vectors;
 - :mod:`~cartelsim.organisation.members`, :mod:`~cartelsim.organisation.cells`,
   :mod:`~cartelsim.organisation.assets`: the arrays (ensemble axis first);
@@ -22,7 +22,7 @@ synthetic and acts only through rates and probabilities; outcomes are aggregates
 - :mod:`~cartelsim.organisation.driver`, :mod:`~cartelsim.organisation.kingpin`,
   :mod:`~cartelsim.organisation.backcast`: validation experiments written in code (a single removal beside
   its paired counterfactual; the 2007-2020 backcast with its own start state);
-- :mod:`~cartelsim.organisation.fitted`: the fitted defaults (``data-raw/fit_organisation_adaptation.py``);
+- :mod:`~cartelsim.params.organisation_fitted`: the fitted defaults (``data-raw/fit_organisation_adaptation.py``);
 - :mod:`~cartelsim.organisation.buckets`, :mod:`~cartelsim.philox`: the index and the
   counter-based random numbers that make the weekly step cost what its events cost.
 
@@ -51,9 +51,9 @@ from cartelsim.organisation.cells import Cells
 from cartelsim.organisation.generate import generate
 from cartelsim.organisation.layer import FLOW_VARIABLES, STOCK_VARIABLES, OrganisationLayer
 from cartelsim.organisation.members import Members
-from cartelsim.organisation.params import ORGANISATION
 from cartelsim.organisation.roles import ASSET_KINDS, ROLES
 from cartelsim.organisation.ties import Ties, ties
+from cartelsim.params.organisation import ORGANISATION
 
 __all__ = [
     "ASSET_KINDS",

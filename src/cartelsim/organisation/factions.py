@@ -46,10 +46,9 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-import pandas as pd
 
 from cartelsim.ecosystem import Extension
-from cartelsim.network import Network
+from cartelsim.network import Network, faction_groups, faction_label, faction_parent
 from cartelsim.organisation.members import move_member
 from cartelsim.recorder import row_total
 
@@ -77,37 +76,6 @@ class Faction:
     label: str
     kind: str
     week: int
-
-
-def faction_parent(group: str) -> str:
-    """The parent's id of a faction id (``N10025.1.2`` -> ``N10025.1``)."""
-    return group.rsplit(".", 1)[0]
-
-
-def faction_label(group: str, labels: dict[str, str]) -> str:
-    """Neutral label of a faction id: ``Faction of <root group's label> <suffix>`` (``Faction of CJNG 1.2``)."""
-    root, _, suffix = group.partition(".")
-    return f"Faction of {labels[root]} {suffix}"
-
-
-def faction_groups(pairs: list[tuple[int, str]], network: Network) -> pd.DataFrame:
-    """Rows of ``groups.parquet`` for factions: ``experiment_id, group, label, kind, parent``.
-
-    ``pairs`` lists (experiment_id, faction id); label, kind and parent follow from the id (see the module
-    docstring), so they can be rebuilt from the outcome rows alone.
-    """
-    labels = dict(zip(network.ids, network.labels, strict=True))
-    kinds = dict(zip(network.ids, network.kinds, strict=True))
-    rows = sorted(set(pairs))
-    return pd.DataFrame(
-        {
-            "experiment_id": pd.array([e for e, _ in rows], dtype="Int64"),
-            "group": [g for _, g in rows],
-            "label": [faction_label(g, labels) for _, g in rows],
-            "kind": [kinds[g.partition(".")[0]] for _, g in rows],
-            "parent": [faction_parent(g) for _, g in rows],
-        }
-    )
 
 
 class FactionRegistry:

@@ -69,7 +69,7 @@ def _value(v: float | Distribution | None, params: Mapping[str, float], name: st
         return float(v)
     if name in params:
         return float(params[name])
-    from cartelsim.geography.params import defaults
+    from cartelsim.params.geography import defaults
 
     return defaults()[name]
 

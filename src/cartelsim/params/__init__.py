@@ -18,72 +18,16 @@ ValueError: must be within [0, 5000] (got -1.0)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
-__all__ = ["ECOSYSTEM", "PARAMS", "ParamSpec", "defaults", "register"]
+from cartelsim.params.geography import GEOGRAPHY
+from cartelsim.params.organisation import ADAPTATION, ORGANISATION
+from cartelsim.params.spec import ParamSpec, short
+from cartelsim.params.violence import VIOLENCE
+
+__all__ = ["ECOSYSTEM", "PARAMS", "ParamSpec", "defaults", "register", "short"]
 
 PC2023 = "Prieto-Curiel, Campedelli & Hope, Science 381:1312 (2023), code ReclutamientoC.R"
-
-
-def short(value: object, limit: int = 40) -> str:
-    """``repr(value)``, cut to about ``limit`` characters with its length said (for error messages)."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 10]}... ({len(text):,} characters)"
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One model parameter.
-
-    Parameters
-    ----------
-    name : str
-        Machine name; says its unit (``_per_week``, ``_weeks``, ``_share``, ``_probability``, ``_factor``).
-    default : float
-        Default value.
-    low, high : float
-        Physical plausibility bounds (inclusive unless ``low_open``).
-    unit : str
-        Unit in words.
-    doc : str
-        One-line description.
-    source : str
-        Citation of the default, or the literal ``"assumption"``.
-    range : tuple of float, optional
-        Default uncertainty range (uniform) used when every parameter is treated as uncertain.
-    low_open : bool
-        True when the lower bound is excluded (e.g. a share that must be positive).
-
-    """
-
-    name: str
-    default: float
-    low: float
-    high: float
-    unit: str
-    doc: str
-    source: str
-    range: tuple[float, float] | None = None
-    low_open: bool = False
-
-    def check(self, value: float) -> float:
-        """Return ``value`` as a float, or raise ValueError naming the allowed interval."""
-        try:
-            v = float(value)
-        except (OverflowError, TypeError, ValueError):
-            raise ValueError(f"must be a number within [{self.low:g}, {self.high:g}] (got {short(value)})") from None
-        lo_ok = v > self.low if self.low_open else v >= self.low
-        if math.isnan(v) or not lo_ok or v > self.high:
-            left = "(" if self.low_open else "["
-            raise ValueError(f"must be within {left}{self.low:g}, {self.high:g}] (got {short(value)})")
-        return v
-
-    @property
-    def help(self) -> str:
-        """One line for CLI help: doc, unit, default, bounds and source."""
-        return f"{self.doc} [{self.unit}; default {self.default:g}; bounds {self.low:g}..{self.high:g}; {self.source}]"
 
 
 ECOSYSTEM: tuple[ParamSpec, ...] = (
@@ -176,15 +120,7 @@ def defaults(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
     return out
 
 
-from cartelsim.geography.params import GEOGRAPHY  # noqa: E402  (after ParamSpec: that module imports it)
-
 register(GEOGRAPHY)
-
-from cartelsim.organisation.params import ADAPTATION, ORGANISATION  # noqa: E402  (after ParamSpec: that module imports it)
-
 register(ORGANISATION)
 register(ADAPTATION)
-
-from cartelsim.geography.violence_params import VIOLENCE  # noqa: E402  (after ParamSpec: that module imports it)
-
 register(VIOLENCE)
