@@ -10,7 +10,6 @@ same values.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,12 +17,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cartelsim.batch import Batch, ExperimentSpec
+from cartelsim.draws import ECO, draw_values
 from cartelsim.ecosystem import EcosystemModel, Flows
 from cartelsim.network import load_network
-from cartelsim.params import PARAMS, defaults
-from cartelsim.policies import Intervention, key_specs
+from cartelsim.policies import Intervention
 from cartelsim.recorder import Recorder, row_total
-from cartelsim.rng import Streams
 from cartelsim.scenario import Scenario
 from cartelsim.stochastic import StochasticFlows
 from cartelsim.timeline import CALIBRATION_ORIGIN, week_of
@@ -34,58 +32,7 @@ if TYPE_CHECKING:  # imported where used: cartelsim.params must be initialised b
 
 __all__ = ["Batch", "ExperimentSpec", "draw_values", "simulate_batch"]
 
-ECO = (
-    "recruitment_per_member_per_week",
-    "incapacitation_per_week",
-    "conflict_rate_per_member_pair_per_week",
-    "saturation_per_member_squared_per_week",
-)
 NATIONAL_FLOWS = ("new_recruits", "new_incapacitated", "new_conflict_deaths", "new_saturation_exits")
-
-
-def draw_values(
-    scenario: Scenario, spec: ExperimentSpec
-) -> tuple[dict[str, float], list[Intervention], dict[str, float]]:
-    """Return an experiment's parameters, its interventions with drawn keys, and the drawn values by column.
-
-    Uncertain parameters use the stream ``uncertainty/<name>``; a distribution-valued intervention key uses
-    ``intervention/<position>/<type>/<key>``, so the same key in the same position gets the same draw under
-    every policy (common random numbers). A parameter in ``spec.overrides`` (a sweep's design row) takes
-    that value instead, and its column comes first, in design order.
-    """
-    streams = Streams([spec.seed])
-    params = defaults(scenario.parameters)
-    drawn: dict[str, float] = {}
-    for name, value in spec.overrides:
-        try:
-            params[name] = drawn[name] = PARAMS[name].check(value)
-        except KeyError:
-            raise KeyError(f"design factor {name!r} is not a model parameter") from None
-        except ValueError as e:
-            raise ValueError(f"design value of {name!r} {e}") from None
-    for name, dist in scenario.uncertainty.items():
-        if name in drawn:
-            continue
-        p = PARAMS[name]
-        v = dist.sample(streams.generator(f"uncertainty/{name}", 0, 0), p.low, p.high)
-        params[name] = drawn[name] = float(np.clip(v, p.low, p.high))
-    ivs: list[Intervention] = []
-    seen: dict[str, int] = {}
-    for pos, iv in enumerate(scenario.policy(spec.policy).interventions):
-        seen[iv.type] = seen.get(iv.type, 0) + 1
-        unc = iv.uncertain_keys()
-        if unc:
-            bounds = {k.name: (k.low, k.high) for k in key_specs(type(iv))}
-            vals = {}
-            for k, dist in unc.items():
-                lo, hi = bounds[k]
-                g = streams.generator(f"intervention/{pos}/{iv.type}/{k}", 0, 0)
-                vals[k] = float(np.clip(dist.sample(g, lo, hi), lo, hi))
-                col = f"{iv.type}.{k}" if seen[iv.type] == 1 else f"{iv.type}.{k}.{seen[iv.type]}"
-                drawn[col] = vals[k]
-            iv = dataclasses.replace(iv, **vals)  # type: ignore[arg-type]
-        ivs.append(iv)
-    return params, ivs, drawn
 
 
 def _paths(params: list[dict[str, float]], ivs: list[list[Intervention]], n_weeks: int) -> dict[str, np.ndarray]:

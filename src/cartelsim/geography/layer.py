@@ -162,7 +162,7 @@ class GeographyLayer:
     scenario : Scenario
         The scenario (its start, reference week and recording intervals).
     params : sequence of mapping
-        Each experiment's parameters (drawn; see :func:`cartelsim.simulation.draw_values`).
+        Each experiment's parameters (drawn; see :func:`cartelsim.draws.draw_values`).
     interventions : sequence of sequence of Intervention
         Each experiment's interventions (drawn keys), in file order; those of other layers are ignored.
     rec : Recorder
@@ -448,8 +448,9 @@ def routes_at(
         If the week is outside the run.
 
     """
+    from cartelsim.batch import ExperimentSpec
+    from cartelsim.draws import draw_values
     from cartelsim.rng import replicate_seeds
-    from cartelsim.simulation import ExperimentSpec, draw_values
 
     if not 0 <= week < scenario.n_weeks:
         raise ValueError(f"week {week} is outside the run (0 to {scenario.n_weeks - 1})")

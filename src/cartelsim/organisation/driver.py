@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cartelsim.draws import ECO
 from cartelsim.ecosystem import EcosystemModel, Flows
 from cartelsim.network import load_network
 from cartelsim.organisation.layer import OrganisationLayer
 from cartelsim.recorder import Recorder
-from cartelsim.simulation import ECO
 
 __all__ = ["Run", "run_weeks"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cartelsim.policies import Intervention, key
+from cartelsim.policies.base import Intervention, key
 
 __all__ = ["Incapacitation", "Recruitment"]
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cartelsim.distributions import Distribution
-from cartelsim.policies import Intervention, key
+from cartelsim.policies.base import Intervention, key
 
 if TYPE_CHECKING:
     from cartelsim.geography.graph import RouteGraph
@@ -64,7 +64,7 @@ def _check_number(name: str, value: object, low: float, high: float) -> None:
 
 def _value(v: float | Distribution | None, params: Mapping[str, float], name: str) -> float:
     if isinstance(v, Distribution):
-        raise TypeError(f"draw the distribution of {name!r} first (cartelsim.simulation.draw_values)")
+        raise TypeError(f"draw the distribution of {name!r} first (cartelsim.draws.draw_values)")
     if v is not None:
         return float(v)
     if name in params:

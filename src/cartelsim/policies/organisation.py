@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cartelsim.distributions import Distribution
-from cartelsim.policies import Intervention, key
+from cartelsim.policies.base import Intervention, key
 
 __all__ = [
     "ARREST_TARGETS",
@@ -79,7 +79,7 @@ def empty_schedule(n_weeks: int) -> dict[str, np.ndarray]:
 
 def _value(v: float | Distribution | None, params: Mapping[str, float], name: str) -> float:
     if isinstance(v, Distribution):
-        raise TypeError(f"draw the distribution of {name!r} first (cartelsim.simulation.draw_values)")
+        raise TypeError(f"draw the distribution of {name!r} first (cartelsim.draws.draw_values)")
     return float(params[name]) if v is None else float(v)
 
 
