@@ -1,4 +1,6 @@
+import datetime as dt
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,6 +10,8 @@ import pytest
 import cartelsim
 from cartelsim.bundle import BundleError
 from cartelsim.results import BundleExistsError, write_bundle
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -115,3 +119,19 @@ def test_select_errors_name_recorded(bundle):
         res.select("n_strikes")
     s = res.select("n_members")
     assert np.isfinite(s["value"]).all()
+
+
+def test_every_recorded_variable_declares_its_kind():
+    """Flow or stock comes from the registry, never from the name (a flow is summed over its interval)."""
+    from cartelsim.variables import VARIABLES, is_flow
+
+    kinds = {v.kind for v in VARIABLES.values()}
+    assert kinds <= {"stock", "flow", "index", "share"}
+    sc = cartelsim.Scenario.from_toml(ROOT / "scenarios" / "strike-flows.toml")
+    sc = sc.replace(end=dt.date(sc.start.year + 1, 1, 1), replicates=1)
+    res = cartelsim.run_experiments(sc, [], progress=False)
+    recorded = set(res.outcomes["variable"].astype(str))
+    assert recorded <= set(VARIABLES), recorded - set(VARIABLES)
+    assert is_flow("new_strikes") and not is_flow("n_members") and not is_flow("flow_to_border_index")
+    with pytest.raises(KeyError, match="no variable 'new_made_up'"):
+        is_flow("new_made_up")  # a name that looks like a flow is not one unless registered

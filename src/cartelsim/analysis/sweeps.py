@@ -50,6 +50,7 @@ import pandas as pd
 from cartelsim.analysis.sensitivity import morris_indices, outcome_vector, sobol_indices, sobol_second_order
 from cartelsim.sampling import Design
 from cartelsim.timeline import date_of, week_of
+from cartelsim.variables import VARIABLES
 
 __all__ = ["Sensitivity", "SweepBundle", "SweepError", "SweepOutcome", "sensitivity", "sweep_outcome"]
 
@@ -342,18 +343,20 @@ def sweep_outcome(
     o = bundle.outcomes
     sel = o[(o["variable"] == variable) & (o["level"] == level) & (o["group"] == group)]
     since_week: int | None = None
+    flow_kind = variable in VARIABLES and VARIABLES[variable].kind == "flow"
     if since is None:
         recorded(at, at_week, "--at")
         step = int(np.diff(weeks).min()) if weeks.size > 1 else 1
-        flow = variable.startswith("new_") and step > 1
+        flow = flow_kind and step > 1
         period = f"at {date_of(at_week, start_year)} (week {at_week}" + (
             f"; the row sums weeks {at_week}-{min(at_week + step, last) - 1})" if flow else ")"
         )
         table = sel
         when = f"at {date_of(at_week, start_year)}"
     else:
-        if not variable.startswith("new_"):
-            raise SweepError(f"--since sums a flow over weeks; {variable!r} is a stock (flows start with 'new_')")
+        if not flow_kind:
+            kind = VARIABLES[variable].kind if variable in VARIABLES else "not a registered flow"
+            raise SweepError(f"--since sums a flow over weeks; {variable!r} is a {kind}, not a flow")
         since_week = week_in_run(since, "--since", allow_end=False)
         recorded(since, since_week, "--since")
         if at_week <= since_week:
