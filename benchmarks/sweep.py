@@ -5,7 +5,7 @@ serially, on a process pool of 2 workers and on a Dask LocalCluster of 2 single-
 processes, in one run, with the same batch size:
 
 - "ecosystem": a 20-year ecosystem-only world, three uncertain parameters, baseline plus two policies,
-  national outcomes weekly and per-cartel outcomes yearly (as `scenarios/pc2023.toml` records them).
+  national outcomes weekly and per-cartel outcomes yearly (as the shipped scenario pc2023 records them).
   Simulating is cheap here; turning outcomes into rows and writing them dominates.
 - "all-layers": a 10-year world with the organisation and geography layers, the same factors and
   policies. Simulating dominates.

@@ -1,7 +1,6 @@
 """Organisation and geography together: cartels' trafficking capacity sets the volume reaching the border."""
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,11 +8,12 @@ import pytest
 
 import cartelsim
 import cartelsim.organisation.layer as org_layer
+from cartelsim import scenarios
 from cartelsim.scenario import Record
 
 from .organisation.conftest import CAMPAIGN, org_text
 
-STRIKE_FLOWS = Path(__file__).resolve().parents[1] / "scenarios" / "strike-flows.toml"
+STRIKE_FLOWS = scenarios.path("strike-flows")
 #: Small scale, leaders easy to find and every targeted removal of a leader splitting its cartel: fissions.
 FORCE = {
     "organisation_scale": 0.1,

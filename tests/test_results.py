@@ -1,6 +1,5 @@
 import datetime as dt
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,10 +7,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import cartelsim
+from cartelsim import scenarios
 from cartelsim.bundle import BundleError
 from cartelsim.results import BundleExistsError, write_bundle
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -127,7 +125,7 @@ def test_every_recorded_variable_declares_its_kind():
 
     kinds = {v.kind for v in VARIABLES.values()}
     assert kinds <= {"stock", "flow", "index", "share"}
-    sc = cartelsim.Scenario.from_toml(ROOT / "scenarios" / "strike-flows.toml")
+    sc = cartelsim.Scenario.from_toml(scenarios.path("strike-flows"))
     sc = sc.replace(end=dt.date(sc.start.year + 1, 1, 1), replicates=1)
     res = cartelsim.run_experiments(sc, [], progress=False)
     recorded = set(res.outcomes["variable"].astype(str))

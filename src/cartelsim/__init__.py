@@ -46,6 +46,8 @@ _HOME = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "scenarios":  # the shipped scenarios (a subpackage): cartelsim.scenarios.path("pc2023")
+        return importlib.import_module("cartelsim.scenarios")
     if name in _HOME:
         value = getattr(importlib.import_module(_HOME[name]), name)
         globals()[name] = value

@@ -70,6 +70,24 @@ def _check_files(paths: list[Path], overwrite: bool) -> None:
             _fail(f"--out {e}" if isinstance(e, BundleRefusedError) else str(e))
 
 
+SCENARIO_HELP = "Scenario file (TOML), or the name of a shipped one (see `cartelsim scenarios`)."
+
+
+def _read_scenario(arg: Path) -> Scenario:
+    """Read a scenario file, or a shipped scenario by name (``pc2023``); exit 2 with one message if neither."""
+    from cartelsim import scenarios
+    from cartelsim.scenario import Scenario, ScenarioError
+
+    if not arg.exists() and arg.parent == Path(".") and arg.name.removesuffix(".toml") in scenarios.names():
+        arg = scenarios.path(arg.name)
+    elif not arg.exists() and arg.parent == Path("."):
+        _fail(f"{arg}: no such file, and not a shipped scenario (shipped: {', '.join(scenarios.names())})")
+    try:
+        return Scenario.from_toml(arg)
+    except ScenarioError as e:
+        _fail(str(e))
+
+
 def _date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
@@ -111,7 +129,7 @@ def _exit_if_failed(res: Results) -> None:
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    scenario: Annotated[Path, typer.Argument(help=SCENARIO_HELP)],
     out_dir: Annotated[Path, typer.Option("--out", help="Bundle directory to write.")],
     overwrite: Annotated[bool, typer.Option(help="Replace an existing bundle.")] = False,
     replicates: Annotated[int | None, typer.Option(help="Override the scenario's replicates.", min=1)] = None,
@@ -133,12 +151,7 @@ def run(
     Resumable: finished batches are kept in OUT.partial/ while it runs; after an interruption, the same
     command resumes from there.
     """
-    from cartelsim.scenario import Scenario, ScenarioError
-
-    try:
-        sc = Scenario.from_toml(scenario)
-    except ScenarioError as e:
-        _fail(str(e))
+    sc = _read_scenario(scenario)
     _run_bundle(sc, out_dir, overwrite, quiet, executor, workers, scheduler, batch_size, replicates=replicates, yes=yes)
 
 
@@ -340,6 +353,18 @@ def validate() -> None:
     err.print(f"done in {time.perf_counter() - t_all:,.0f} s", highlight=False)
 
 
+@app.command("scenarios")
+def scenarios_() -> None:
+    """List the shipped scenarios (usable by name: `cartelsim run pc2023 --out DIR`) and where their files are."""
+    from cartelsim import scenarios
+    from cartelsim.scenario import Scenario
+
+    for name in scenarios.names():
+        sc = Scenario.from_toml(scenarios.path(name))
+        out.print(f"[bold]{name}[/]: {escape(sc.description or sc.name)}", highlight=False)
+        out.print(f"    {scenarios.path(name)}", highlight=False)
+
+
 @app.command()
 def params() -> None:
     """List every model parameter with unit, default, bounds, uncertainty range and source."""
@@ -491,7 +516,7 @@ def _run_bundle(
 
 @app.command()
 def sweep(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    scenario: Annotated[Path, typer.Argument(help=SCENARIO_HELP)],
     method: Annotated[str, typer.Option(help="Design: lhs, morris or sobol.")],
     samples: Annotated[
         int,
@@ -534,13 +559,9 @@ def sweep(
     the sampled values, its manifest the design. Resumable: rerun the same command after an interruption.
     """
     from cartelsim.sampling import METHODS
-    from cartelsim.scenario import Scenario, ScenarioError
     from cartelsim.sweep import sweep_design
 
-    try:
-        sc = Scenario.from_toml(scenario)
-    except ScenarioError as e:
-        _fail(str(e))
+    sc = _read_scenario(scenario)
     if method not in METHODS:
         _fail(f"--method {method!r}: unknown; allowed: {', '.join(METHODS)}")
     if samples < 1:
@@ -638,7 +659,7 @@ def calibrate(
 
 @app.command()
 def routes(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    scenario: Annotated[Path, typer.Argument(help=SCENARIO_HELP)],
     at: Annotated[str, typer.Option("--at", help="Date to show (YYYY-MM-DD), within the run.")],
     policy: Annotated[
         str, typer.Option("--policy", help="Policy whose shocks apply (default: baseline).")
@@ -655,13 +676,9 @@ def routes(
     from cartelsim.geography import data
     from cartelsim.geography.layer import routes_at
     from cartelsim.policies.geography import Crackdown
-    from cartelsim.scenario import Scenario, ScenarioError
     from cartelsim.timeline import date_of
 
-    try:
-        sc = Scenario.from_toml(scenario)
-    except ScenarioError as e:
-        _fail(str(e))
+    sc = _read_scenario(scenario)
     d = _date(at, "--at")
     assert d is not None
     if not sc.start <= d < sc.end:

@@ -22,7 +22,7 @@ __all__ = ["PC2023_POLICIES", "Check", "ecosystem_checks", "pc2023_scenario", "s
 SPEC = "models/ecosystem-prieto-curiel-2023.md, calibration checks (port of ReclutamientoC.R)"
 PRESS = "Prieto-Curiel et al., Science 2023, scenario results as quoted in the press"
 
-#: The paper's policies from 2022 (shipped as scenarios/pc2023.toml).
+#: The paper's policies from 2022 (shipped as the scenario pc2023).
 PC2023_POLICIES = """
 [[policy]]
 name = "halve-recruitment"

@@ -11,7 +11,6 @@ from cartelsim.cli import app
 from ..conftest import UNCERTAIN, small_text
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -92,7 +91,7 @@ def test_console_script_and_shipped_scenario(tmp_path):
     exe = Path(sys.executable).with_name("cartelsim")
     out = tmp_path / "pc"
     r = subprocess.run(
-        [str(exe), "run", str(ROOT / "scenarios" / "pc2023.toml"), "--out", str(out), "-q"],
+        [str(exe), "run", "pc2023", "--out", str(out), "-q"],
         capture_output=True,
         text=True,
         env={**os.environ, "COLUMNS": "120"},
@@ -100,3 +99,13 @@ def test_console_script_and_shipped_scenario(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert (out / "outcomes.parquet").is_file()
+
+
+def test_shipped_scenarios_run_by_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no scenarios/ folder here: the name comes from the package
+    r = runner.invoke(app, ["run", "pc2023", "--out", "b", "-q", "--replicates", "1"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["run", "pc2024", "--out", "c"])
+    assert r.exit_code == 2 and "not a shipped scenario" in r.output and "pc2023" in r.output
+    r = runner.invoke(app, ["scenarios"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and "strike-campaign" in r.output and "strike-campaign.toml" in r.output

@@ -1,16 +1,14 @@
 """`cartelsim routes` and the shipped routes scenario, end to end."""
 
-from pathlib import Path
-
 import pytest
 from typer.testing import CliRunner
 
 import cartelsim
+from cartelsim import scenarios
 from cartelsim.cli import app
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[2]
-SCENARIO = ROOT / "scenarios" / "routes-crackdown.toml"
+SCENARIO = scenarios.path("routes-crackdown")
 
 
 def test_routes_prints_origins_busiest_places_and_port_shares(tmp_path):

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cartelsim import bundle
+from cartelsim import bundle, scenarios
 from cartelsim.cli import app
 
 from ..conftest import small_text
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -185,7 +184,7 @@ def test_figures_replace_a_file_only_with_overwrite(built, tmp_path):
 def test_a_huge_run_is_refused_without_yes_and_quickly(tmp_path):
     import time
 
-    text = (ROOT / "scenarios" / "pc2023.toml").read_text().replace("replicates = 1", "replicates = 1000000", 1)
+    text = scenarios.path("pc2023").read_text().replace("replicates = 1", "replicates = 1000000", 1)
     assert "replicates = 1000000" in text
     scen = tmp_path / "huge.toml"
     scen.write_text(text)

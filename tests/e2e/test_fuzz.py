@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from cartelsim import scenarios
 from cartelsim.bundle import is_bundle, verify
 from cartelsim.cli import app
 
-ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
+SHIPPED = [scenarios.path(n) for n in scenarios.names()]
 TRIED: dict[str, int] = {"examples": 0, "exit 0": 0, "exit 2": 0}
 runner = CliRunner()
 PER_EXAMPLE_S = 120  # a run that starts is shortened to a year; past this it counts as a hang

@@ -1,11 +1,11 @@
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import cartelsim
+from cartelsim import scenarios
 from cartelsim.experiments import run_experiments
 from cartelsim.network import load_network
 from cartelsim.params import defaults
@@ -14,7 +14,7 @@ from cartelsim.variables import VARIABLES
 
 from .conftest import CAMPAIGN, check_members, drive, org_text
 
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "strike-campaign.toml"
+SCENARIO = scenarios.path("strike-campaign")
 ECO_VARS = ["n_members", "n_cartels", "new_recruits", "new_incapacitated", "new_conflict_deaths",
             "new_saturation_exits", "new_victims_est"]  # fmt: skip
 

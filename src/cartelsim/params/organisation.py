@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+from cartelsim.params.organisation_fitted import FITTED, SOURCE  # the fitted defaults (a generated module)
 from cartelsim.params.spec import ParamSpec
 
 __all__ = ["ADAPTATION", "ORGANISATION"]
@@ -275,7 +276,6 @@ ORGANISATION: tuple[ParamSpec, ...] = (
 # -- adaptation (part 2): replacement, succession and fission, violence after removals ---------------------
 # Defaults marked FIT come from data-raw/fit_organisation_adaptation.py, which writes
 # src/cartelsim/params/organisation_fitted.py (the values, what they were fitted to, and the script as source).
-from cartelsim.params.organisation_fitted import FITTED, SOURCE  # noqa: E402  (fitted defaults, generated module)
 
 DUIJN = "Duijn, Kashirin & Sloot, Sci. Reports 4:4238 (2014): the mechanism; the value is an assumption"
 
