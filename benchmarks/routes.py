@@ -29,7 +29,7 @@ import numpy as np
 import scipy
 from scipy.sparse.csgraph import dijkstra
 
-from cartelsim.geography import data
+from cartelsim import places
 from cartelsim.geography.graph import load_route_graph
 from cartelsim.geography.routes import reroute, route_counts, solve_routes
 from cartelsim.geography.shocks import crackdown, edge_weights
@@ -55,7 +55,7 @@ def main() -> None:
     rep = args.repeat
 
     graph = load_route_graph()
-    origins = graph.municipality_index(data.producing_regions()["code"])
+    origins = graph.municipality_index(places.producing_regions()["code"])
     shock = crackdown(graph, municipalities=["25006"], cost_factor=4.0)  # Culiacán x4
     w = edge_weights(graph, shock)
     base = solve_routes(graph, origins)

@@ -10,7 +10,7 @@ What is fitted (``models/organisation.md``, "Adaptation" and "Validation targets
 
 1. ``removal_violence_leader_factor`` (the conflict multiplier in a captured leader's places) to the rise
    of violence where a leader was removed, measured in the model as the paired single removal of
-   :mod:`cartelsim.organisation.kingpin` (fissions included): Calderon, Robles, Diaz-Cayeros & Magaloni
+   :mod:`cartelsim.validation.kingpin` (fissions included): Calderon, Robles, Diaz-Cayeros & Magaloni
    (J. Conflict Resolution 59(8), 2015, Table 2) +36.5% in months 0-6 (95% CI +7% to +75%), and Lindo &
    Padilla-Romo (NBER w21171, 2015) about +80% lasting at least 12 months (0-12 months). Weighted least
    squares on log(1 + rise); both get the standard error of Calderon et al.'s interval on the log scale
@@ -20,7 +20,7 @@ What is fitted (``models/organisation.md``, "Adaptation" and "Validation targets
    Dickenson (below), so the fit takes the bound (checked: one run at 104 weeks).
 3. ``fission_probability_1000_members`` and ``fission_probability_20000_members`` (one factor on both,
    keeping the spec's ratio; the larger capped at 0.95) and ``faction_alliance_share``, jointly on a grid,
-   to the backcast (:mod:`cartelsim.organisation.backcast`) and Dickenson: the number of groups (about 80
+   to the backcast (:mod:`cartelsim.validation.backcast`) and Dickenson: the number of groups (about 80
    in 2011, 148-150 in 2018-2020; Atuesta & Perez-Davila 2018, CIDE, BACRIM 2020), the estimated
    homicides 2008-2020 (INEGI; Trends2012_2021), and the extra estimated victims per leader removed over
    four years (Dickenson, J. Quant. Criminology 30(4), 2014: 415 for 25 removals, 16.6 each). Each gap is
@@ -50,8 +50,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from cartelsim.organisation import backcast as bc
-from cartelsim.organisation.kingpin import single_removal
+from cartelsim.validation import backcast as bc
+from cartelsim.validation.kingpin import single_removal
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "cartelsim" / "params" / "organisation_fitted.py"

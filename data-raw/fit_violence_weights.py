@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 import cartelsim
-from cartelsim.geography import data
+from cartelsim import places
 from cartelsim.geography.violence import (
     STATE_CODES,
     homicides_by_municipality,
@@ -94,7 +94,7 @@ def main() -> None:
     hs = homicides_by_state()
     hs = hs[hs["year"].isin(YEARS)].pivot(index="year", columns="state_code", values="homicides")
     h_state = hs.reindex(index=YEARS, columns=list(STATE_CODES)).to_numpy(dtype=float)
-    codes = data.municipalities()["code"].to_numpy(dtype=str)
+    codes = places.municipalities()["code"].to_numpy(dtype=str)
     hm = homicides_by_municipality()
     hm = hm[hm["year"].isin(YEARS)].pivot(index="year", columns="code", values="homicides")
     common = np.isin(codes, hm.columns.to_numpy(dtype=str))

@@ -8,6 +8,7 @@ import pytest
 
 import cartelsim
 from cartelsim.geography import Shocks, load_route_graph, solve_routes
+from cartelsim.geography.shocks import apply_shock
 from cartelsim.policies import REGISTRY, key_specs
 from cartelsim.policies.geography import Crackdown, Interdiction
 from cartelsim.rng import replicate_seeds
@@ -46,7 +47,7 @@ def test_inf_parses_and_closes_the_edges():
     iv = sc.policy("p").interventions[0]
     assert isinstance(iv, Crackdown) and iv.municipalities == ("28027",) and math.isinf(iv.cost_factor or 0.0)
     g = load_route_graph()
-    shocks = iv.apply_shocks(g, no_shocks(g), {})
+    shocks = apply_shock(g, no_shocks(g), iv.shock_key({}))
     m = g.municipality_index("28027")[0]
     touching = (g.edge_u == m) | (g.edge_v == m)
     assert np.isinf(shocks.edge_factor[touching]).all() and (shocks.edge_factor[~touching] == 1.0).all()
@@ -64,7 +65,7 @@ def test_state_crackdown_multiplies_every_edge_touching_the_state():
     sc = scenario('  type = "crackdown"\n  states = ["28"]\n  cost_factor = 4\n')
     iv = sc.policy("p").interventions[0]
     g = load_route_graph()
-    s = iv.apply_shocks(g, no_shocks(g), {})
+    s = apply_shock(g, no_shocks(g), iv.shock_key({}))
     inside = (g.state_codes[g.edge_u] == "28") | (g.state_codes[g.edge_v] == "28")
     np.testing.assert_array_equal(s.edge_factor, np.where(inside, 4.0, 1.0))
 
@@ -124,9 +125,8 @@ def test_defaults_come_from_the_experiment_parameters():
 
 def test_interdiction_seizes_and_adds_cost():
     g = load_route_graph()
-    s = Interdiction(start=START, ports=("2304", "2402"), seizure_probability=0.25, added_cost=80.0).apply_shocks(
-        g, no_shocks(g), {}
-    )
+    iv = Interdiction(start=START, ports=("2304", "2402"), seizure_probability=0.25, added_cost=80.0)
+    s = apply_shock(g, no_shocks(g), iv.shock_key({}))
     hit = np.isin(g.port_codes, ["2304", "2402"])
     np.testing.assert_array_equal(s.seizure_probability, np.where(hit, 0.25, 0.0))
     np.testing.assert_array_equal(s.crossing_added_km, np.where(hit, 80.0, 0.0))

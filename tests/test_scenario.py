@@ -52,6 +52,7 @@ BAD = [
     (header(replicates="2.5"), "[scenario] key 'replicates'", "integer"),
     (header(stochastic='"yes"'), "[scenario] key 'stochastic'", "true or false"),
     (header(solver='"rk4"'), "[scenario] key 'solver'", "euler, adaptive"),
+    (header(solver='"adaptive"', layers='["ecosystem", "organisation"]'), "[scenario] key 'solver'", "weekly step"),
     (header(layers='["ecosystem", "weather"]'), "[scenario] key 'layers'", "allowed: ecosystem"),
     (header(record="{ national = 0 }"), "record key 'national'", '"none"'),
     (header(reference="2015-01-01"), "[scenario] key 'reference'", "within"),

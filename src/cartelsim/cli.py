@@ -319,8 +319,8 @@ def _summary(checks: list[Check]) -> None:
 
 def _validation_steps() -> list[tuple[str, Callable[[], list[Check]]]]:
     from cartelsim.validation import ecosystem_checks
-    from cartelsim.validation_geography import geography_checks
-    from cartelsim.validation_organisation import organisation_steps
+    from cartelsim.validation.geography import geography_checks
+    from cartelsim.validation.organisation import organisation_steps
 
     return [
         ("ecosystem: the paper's reference run, policies, solver and refit", ecosystem_checks),
@@ -673,7 +673,7 @@ def routes(
     """
     import numpy as np
 
-    from cartelsim.geography import data
+    from cartelsim import places
     from cartelsim.geography.layer import routes_at
     from cartelsim.policies.geography import Crackdown
     from cartelsim.timeline import date_of
@@ -692,8 +692,8 @@ def routes(
     week = sc.week(d)
     graph, sol, plain = routes_at(sc, week, policy)
     wide = out if out.is_terminal else Console(width=130, soft_wrap=True)  # pipes and files: no truncated codes
-    muni = data.municipalities().set_index("code")
-    ports = data.ports().set_index("port_code")
+    muni = places.municipalities().set_index("code")
+    ports = places.ports().set_index("port_code")
     shocked = sol is not plain
     now = np.array([week])
     active = [iv for iv in sc.policy(policy).interventions if iv.layer == "geography" and iv.active(now, sc.week)[0]]

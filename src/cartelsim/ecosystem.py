@@ -9,12 +9,13 @@ plus a rank-one term, ``(K C)_i = ((R C)_i + C - C_i) / (a_i + 1)``, in one fuse
 (state shape ``(experiments, cartels)``); the explicit Euler step with dt = 1 week is the model the
 authors fitted.
 
-The organisation layer may add, per experiment, an :class:`Extension` (set as
-:attr:`EcosystemModel.extension`; the fused ecosystem-only step never uses one): faction columns beyond
-the network's 150 groups, extra rivalry weights and alliance strengths per experiment (a faction's
-rivalries and alliances), and a conflict multiplier m_i per experiment and cartel (violence after
-removals). With multipliers the pair (i, j) fights at m_i + m_j - 1 times its rate, so a cartel with
-m_i > 1 suffers and inflicts m_i times its conflict while the others' conflicts are unchanged::
+The organisation layer may add, per experiment, an :class:`Extension` (passed to
+:meth:`EcosystemModel.flows` each week by the loop; the fused ecosystem-only step never uses one):
+faction columns beyond the network's 150 groups, extra rivalry weights and alliance strengths per
+experiment (a faction's rivalries and alliances), and a conflict multiplier m_i per experiment and
+cartel (violence after removals). With multipliers the pair (i, j) fights at m_i + m_j - 1 times its
+rate, so a cartel with m_i > 1 suffers and inflicts m_i times its conflict while the others' conflicts
+are unchanged::
 
     deaths_i = theta C_i / (a_i + 1) * (m_i (K' C)_i + (K' g)_i),  g_j = (m_j - 1) C_j
 
@@ -328,8 +329,6 @@ class EcosystemModel:
             1.0 / (network.alliance_strength + 1.0),
         )
         self._counted = network.is_cartel.astype(np.float64)
-        #: Per-experiment additions set by the organisation layer (None: the network's kernel alone).
-        self.extension: Extension | None = None
 
     @property
     def n(self) -> int:
@@ -348,6 +347,7 @@ class EcosystemModel:
         theta: np.ndarray,
         omega: np.ndarray,
         out: Flows | None = None,
+        extension: Extension | None = None,
     ) -> Flows:
         """Return this week's expected flows for every experiment and cartel.
 
@@ -359,19 +359,21 @@ class EcosystemModel:
             This week's parameters per experiment (see :mod:`cartelsim.params` for units).
         out : Flows, optional
             Buffers to reuse (new ones are made when their shape differs from ``state``'s).
+        extension : Extension, optional
+            Per-experiment additions of the organisation layer this week (None: the network's kernel alone).
 
         Notes
         -----
         Incapacitations are ``eta * C_i / C`` (an absolute weekly budget shared by size). Where a
         cartel's outflows would exceed its members plus recruits (only possible far outside the
         calibrated range), they are scaled down together so that C_i stays >= 0; this never happens in
-        the reference runs. With :attr:`extension` set, its alliance strengths, extra rivalry weights and
+        the reference runs. With an ``extension``, its alliance strengths, extra rivalry weights and
         conflict multipliers apply (see the module docstring).
 
         """
         if out is None or out.recruits.shape != state.shape:
             out = Flows(*(np.empty_like(state, dtype=np.float64) for _ in range(4)))
-        x = self.extension
+        x = extension
         if x is None:
             if state.shape[1] != self.n:
                 raise ValueError(f"state has {state.shape[1]} columns; without an extension it must have {self.n}")

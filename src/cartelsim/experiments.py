@@ -43,7 +43,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,7 @@ import numpy as np
 import pyarrow as pa
 
 from cartelsim.executors import Executor, SerialExecutor
+from cartelsim.memo import Memo
 from cartelsim.partial import PartialRun, write_part
 from cartelsim.results import (
     Results,
@@ -163,16 +164,20 @@ def _batches(specs: list[ExperimentSpec], size: int) -> list[list[ExperimentSpec
 
 
 def simulate_safely(
-    scenario: Scenario, batch: Sequence[ExperimentSpec], progress: Callable[[int], None] | None = None
+    scenario: Scenario,
+    batch: Sequence[ExperimentSpec],
+    progress: Callable[[int], None] | None = None,
+    memo: Memo | None = None,
 ) -> Batch:
     """Simulate a batch; if it raises, rerun its experiments one by one and record the failing ones.
 
-    A top-level function (picklable), so process pools and Dask workers can run it.
+    A top-level function (picklable), so process pools and Dask workers can run it. ``memo``: the run's
+    route solves (:mod:`cartelsim.memo`).
     """
     try:
-        return simulate_batch(scenario, list(batch), progress)
+        return _simulate(scenario, list(batch), progress, memo)
     except Exception as e:  # recorded per experiment, never silently as zeros
-        return _retry_singly(scenario, list(batch), e)
+        return _retry_singly(scenario, list(batch), e, memo)
 
 
 def run_experiments(
@@ -224,14 +229,15 @@ def run_experiments(
         def advance(weeks: int) -> None:
             bar.advance(task, weeks * current["n"] / total_weeks)
 
+        memo = run_memo(scenario)  # this run's route solves, shared by its batches in this process
         fn: Callable[[list[ExperimentSpec]], Batch] = (
-            functools.partial(simulate_safely, scenario, progress=advance)
+            functools.partial(simulate_safely, scenario, progress=advance, memo=memo)
             if serial
-            else functools.partial(simulate_safely, scenario)
+            else functools.partial(simulate_safely, scenario, memo=memo)
         )
         for i, res in executor.map(fn, batches):
             if isinstance(res, BaseException):  # the executor, not the model, failed: run it here
-                res = simulate_safely(scenario, batches[i])
+                res = simulate_safely(scenario, batches[i], memo=memo)
             done[i] = res
             bar.update(task, completed=sum(sizes[j] for j in done))
             if i + 1 < len(sizes):
@@ -273,12 +279,26 @@ def _progress_bar(show: bool) -> Any:
     )
 
 
-def _retry_singly(scenario: Scenario, batch: list[ExperimentSpec], err: BaseException) -> Batch:
+def _simulate(
+    scenario: Scenario, batch: list[ExperimentSpec], progress: Callable[[int], None] | None, memo: Memo | None
+) -> Batch:
+    """:func:`simulate_batch`, with the run's memo when it has one (runs that solve routes)."""
+    if memo is None:
+        return simulate_batch(scenario, batch, progress)
+    return simulate_batch(scenario, batch, progress, memo=memo)
+
+
+def run_memo(scenario: Scenario) -> Memo | None:
+    """A new memo for a run of ``scenario`` when its batches solve routes (the geography layer), else None."""
+    return Memo() if "geography" in scenario.layers else None
+
+
+def _retry_singly(scenario: Scenario, batch: list[ExperimentSpec], err: BaseException, memo: Memo | None) -> Batch:
     """Run a failed batch's experiments one by one so that one bad experiment cannot fail the others."""
     parts: list[Batch] = []
     for s in batch:
         try:
-            parts.append(simulate_batch(scenario, [s]))
+            parts.append(_simulate(scenario, [s], None, memo))
         except Exception as e:
             parts.append(_failed_batch(scenario, s, f"{type(e).__name__}: {e}"))
     return _concat(parts) if len(batch) > 1 else parts[0] if parts else _failed_batch(scenario, batch[0], str(err))
@@ -344,11 +364,13 @@ class Job:
     """One batch of consecutive experiment ids of one policy, and where its part goes.
 
     ``parts_dir`` None: the worker returns the tables and the caller writes the part (workers that do
-    not share the caller's file system).
+    not share the caller's file system). ``memo``: the run's route solves (:mod:`cartelsim.memo`; it
+    travels empty to another process).
     """
 
     experiments: tuple[ExperimentSpec, ...]
     parts_dir: str | None
+    memo: Memo | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -369,7 +391,7 @@ def run_job(scenario: Scenario, job: Job, progress: Callable[[int], None] | None
 
     A top-level function (picklable), so process pools and Dask workers can run it.
     """
-    batch = simulate_safely(scenario, job.experiments, progress)
+    batch = simulate_safely(scenario, job.experiments, progress, job.memo)
     outcomes = batch_table(batch, scenario.name, scenario.start.year)
     experiments = pa.Table.from_pandas(experiments_frame(scenario.name, [batch]), preserve_index=False)
     first, last = job.experiments[0].experiment_id, job.experiments[-1].experiment_id
@@ -507,6 +529,7 @@ def _jobs(
     parts_dir: str | None,
 ) -> Iterator[Job]:
     """Jobs of consecutive unfinished ids, at most ``size`` each, never spanning a finished range."""
+    memo = run_memo(scenario)  # this run's route solves, shared by its batches in this process
     finished = sorted(done)
     k = 0
     for pi, name in chosen:
@@ -519,7 +542,7 @@ def _jobs(
                 continue
             stop = min(last, at + size - 1, finished[k][0] - 1 if k < len(finished) else last)
             specs = tuple(_spec(scenario, pi, name, e - pi * n_rep, n_rep, design) for e in range(at, stop + 1))
-            yield Job(specs, parts_dir)
+            yield Job(specs, parts_dir, memo)
             at = stop + 1
 
 

@@ -293,6 +293,13 @@ def _parse(data: dict[str, Any], text: str, src: str) -> Scenario:
     if len(set(layers)) != len(layers):
         raise ScenarioError(src, "[scenario] key 'layers'", "names a layer twice")
     layer_t = tuple(x for x in LAYERS if x in layers or x == "ecosystem")
+    if solver == "adaptive" and "organisation" in layer_t:  # its factions change the kernel week by week
+        raise ScenarioError(
+            src,
+            "[scenario] key 'solver'",
+            "the organisation layer runs with the weekly step: 'euler' (the adaptive solver integrates the "
+            "ecosystem without the layer's factions and violence after removals)",
+        )
     record = _record(src, head.get("record", {}))
     reference = None
     if "reference" in head:

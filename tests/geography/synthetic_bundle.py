@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cartelsim import places
 from cartelsim.bundle import BUNDLE_FORMAT, file_checksums
-from cartelsim.geography import data
 from cartelsim.geography.violence import STATE_CODES, state_totals
 from cartelsim.timeline import dates_of
 
@@ -39,7 +39,7 @@ REPLICATES = 2
 
 def municipal_deaths(policy: int, replicate: int, week: int) -> np.ndarray:
     """Deterministic conflict deaths per municipality (summed over 52 weeks): the policy lowers the north."""
-    muni = data.municipalities()
+    muni = places.municipalities()
     rng = np.random.default_rng([replicate, week])  # the same draw under both policies (paired)
     base = muni["pop_2020"].to_numpy(dtype=float) / 1e4 * rng.uniform(0.5, 1.5, len(muni))
     north = muni["lat"].to_numpy() > 25.0
@@ -48,7 +48,7 @@ def municipal_deaths(policy: int, replicate: int, week: int) -> np.ndarray:
 
 def write_synthetic_bundle(path: Path) -> Path:
     """Write the bundle to ``path`` and return it."""
-    codes = data.municipalities()["code"].tolist()
+    codes = places.municipalities()["code"].tolist()
     rows = []
     experiments = []
     for pi, pol in enumerate(POLICIES):

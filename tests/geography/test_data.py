@@ -6,14 +6,14 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from cartelsim import places
 from cartelsim.data import data_path, datapackage
-from cartelsim.geography import data
 
 MEXICO_POP_2020 = 126_014_024  # INEGI, Censo de Poblacion y Vivienda 2020
 
 
 def test_municipalities():
-    m = data.municipalities()
+    m = places.municipalities()
     assert len(m) == 2469 and m["code"].is_unique
     assert m["code"].map(len).eq(5).all() and m["code"].str.isdigit().all()
     assert m["state_code"].map(len).eq(2).all()
@@ -27,16 +27,16 @@ def test_municipalities():
 
 
 def test_states():
-    s = data.states()
+    s = places.states()
     assert len(s) == 32 and s["state_code"].tolist() == [f"{i:02d}" for i in range(1, 33)]
     assert s["pop_2020"].sum() == MEXICO_POP_2020
-    m = data.municipalities()
+    m = places.municipalities()
     assert set(m["state_code"]) == set(s["state_code"])
 
 
 def test_ports():
-    p = data.ports()
-    m = data.municipalities()
+    p = places.ports()
+    m = places.municipalities()
     assert len(p) == 27 and p["port_code"].is_unique and p["port_code"].map(len).eq(4).all()
     assert set(p["twin_code"]) <= set(m["code"])
     assert p["twin_code"].nunique() == 22  # Tijuana and Mexicali have 3 ports, Juárez 2
@@ -57,8 +57,8 @@ def test_ports():
 
 
 def test_producing_regions_have_sources():
-    r = data.producing_regions()
-    m = data.municipalities().set_index("code")
+    r = places.producing_regions()
+    m = places.municipalities().set_index("code")
     assert len(r) == 16 and r["code"].is_unique and set(r["code"]) <= set(m.index)
     assert (m.loc[r["code"], "name"].to_numpy() == r["name"].to_numpy()).all()
     assert r["source"].str.len().gt(20).all() and r["source_url"].str.startswith("http").all()
@@ -67,7 +67,7 @@ def test_producing_regions_have_sources():
 
 
 def test_adjacency_graph_connected():
-    a = data.municipal_adjacency()
+    a = places.municipal_adjacency()
     assert a.shape == (7112, 2) and np.all(a[:, 0] < a[:, 1])
     assert np.unique(a, axis=0).shape[0] == 7112
     g = sp.coo_matrix((np.ones(len(a)), (a[:, 0], a[:, 1])), shape=(2469, 2469))
@@ -78,15 +78,15 @@ def test_adjacency_graph_connected():
 
 
 def test_loaders_return_copies():
-    m = data.municipalities()
+    m = places.municipalities()
     m.loc[0, "name"] = "changed"
-    assert data.municipalities().loc[0, "name"] == "Aguascalientes"
-    a = data.municipal_adjacency()
+    assert places.municipalities().loc[0, "name"] == "Aguascalientes"
+    a = places.municipal_adjacency()
     a[0, 0] = -1
-    assert data.municipal_adjacency()[0, 0] >= 0
+    assert places.municipal_adjacency()[0, 0] >= 0
 
 
-@pytest.mark.parametrize("name", data.GEOGRAPHY_DATASETS)
+@pytest.mark.parametrize("name", places.GEOGRAPHY_DATASETS)
 def test_datapackages(name):
     pkg = datapackage(name)
     assert pkg["name"] == name and pkg["licenses"] and pkg["sources"]

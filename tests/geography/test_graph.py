@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from cartelsim.geography import data
+from cartelsim import places
 from cartelsim.geography.graph import (
     haversine_km,
     load_route_graph,
@@ -73,7 +73,7 @@ def test_haversine_known_values():
     assert haversine_km(0, 0, 1, 0) == pytest.approx(111.195, abs=1e-3)
     assert haversine_km(-99.13, 19.43, -99.13, 19.43) == 0
     # Tijuana to Matamoros seats: about 2,000 km along the border
-    m = data.municipalities().set_index("code")
+    m = places.municipalities().set_index("code")
     t, mt = m.loc["02004"], m.loc["28022"]
     assert haversine_km(t.lon, t.lat, mt.lon, mt.lat) == pytest.approx(2000, rel=0.05)
 

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 import cartelsim
+from cartelsim import places
 from cartelsim.experiments import experiment_specs
-from cartelsim.geography import data
 from cartelsim.geography import layer as layer_mod
-from cartelsim.geography.layer import GeographyLayer, clear_solve_cache, routes_at
+from cartelsim.geography.layer import GeographyLayer, routes_at
+from cartelsim.memo import Memo
 from cartelsim.recorder import Recorder
 from cartelsim.simulation import draw_values, simulate_batch
 
@@ -76,8 +77,8 @@ def test_variables_and_levels_recorded(out):
     assert "n_routes" in have["municipality"]
     assert have["port"] == {"flow_share"}
     groups = out.groupby("level")["group"].unique().map(set).to_dict()
-    assert groups["municipality"] == set(data.municipalities()["code"])
-    assert groups["port"] == set(data.ports()["port_code"])
+    assert groups["municipality"] == set(places.municipalities()["code"])
+    assert groups["port"] == set(places.ports()["port_code"])
 
 
 def test_every_recorded_week_has_every_group_zeros_included(out):
@@ -172,43 +173,42 @@ def test_violence_windows_follow_the_group_interval(monkeypatch):
     routes = b.levels["municipality"][2]["n_routes"]
     for k, (_, n_routes, _, _) in enumerate(calls):
         np.testing.assert_array_equal(n_routes, routes[:, :, k])  # the window's recorded routes
-    m = data.municipalities()["code"].tolist().index("28027")
+    m = places.municipalities()["code"].tolist().index("28027")
     assert (calls[1][1][:, m] > 0).all()  # window 40-79 opens before the crackdown (week 77)
     closed = slice(2, 4)  # experiments: baseline x 2, then close-nl x 2
     assert (calls[2][1][closed, m] == 0).all() and (calls[2][2][closed, m] > 0).all()  # unshocked as the baseline
     np.testing.assert_array_equal(calls[2][1][:2], calls[2][2][:2])  # the baseline is its own unshocked run
 
 
-def make_layer(sc, policy="close-nl", allocate=None):
+def make_layer(sc, policy="close-nl", allocate=None, memo=None):
     specs = experiment_specs(sc, policies=[policy])
     specs = [s for s in specs if s.policy == policy]
     drawn = [draw_values(sc, s) for s in specs]
     rec = Recorder(len(specs), sc.n_weeks, sc.record.national, sc.record.groups)
     rec.add_level("cartel", ["N10025"])
-    return GeographyLayer(sc, [d[0] for d in drawn], [d[1] for d in drawn], rec, allocate=allocate), rec
+    return GeographyLayer(sc, [d[0] for d in drawn], [d[1] for d in drawn], rec, allocate=allocate, memo=memo), rec
 
 
 def run_layer(layer, sc):
     for t in range(sc.spinup_weeks + sc.n_weeks):
-        layer.step(t)
+        layer.advance(t)
     layer.finish()
 
 
 def test_one_solve_per_distinct_shock_state_shared_by_experiments():
     sc = geo_scenario().replace(replicates=3)
-    clear_solve_cache()
-    layer, rec = make_layer(sc)
+    run_memo = Memo()  # one run: its batches share the solves
+    layer, rec = make_layer(sc, memo=run_memo)
     run_layer(layer, sc)
     assert layer.n_solves == 2  # no shocks, then Nuevo Laredo closed: never per week, never per replicate
-    again, _ = make_layer(sc)
+    again, _ = make_layer(sc, memo=run_memo)
     run_layer(again, sc)
-    assert again.n_solves == 0  # memoised per process: another batch of the run solves nothing
+    assert again.n_solves == 0  # kept by the run: another batch of the run solves nothing
     assert rec.arrays["municipality"]["n_routes"].shape == (3, N_MUNI, 6)
 
 
 def test_uncertain_route_parameters_solve_per_replicate():
     sc = geo_scenario(extra='[uncertainty]\ncrossing_congestion_km = { dist = "uniform", low = 300, high = 800 }\n')
-    clear_solve_cache()
     layer, rec = make_layer(sc)
     run_layer(layer, sc)
     assert layer.n_solves == 4

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
-from cartelsim.geography import data
+from cartelsim import places
 from cartelsim.geography.equilibrium import port_costs
 from cartelsim.geography.graph import load_route_graph, make_route_graph
 from cartelsim.geography.routes import (
@@ -27,7 +27,7 @@ def graph():
 
 @pytest.fixture(scope="module")
 def origins(graph):
-    return graph.municipality_index(data.producing_regions()["code"])
+    return graph.municipality_index(places.producing_regions()["code"])
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from matplotlib.path import Path as MplPath
 
-from cartelsim.geography import data
-from cartelsim.geography.topojson import (
+from cartelsim import places
+from cartelsim.topojson import (
     arc_indices,
     decode_arcs,
     decode_features,
@@ -104,9 +104,9 @@ def test_object_must_be_named_when_several():
 
 
 def test_bundled_municipal_polygons():
-    topo = data.municipal_topology()
+    topo = places.municipal_topology()
     feats = decode_features(topo, "municipios")
-    muni = data.municipalities()
+    muni = places.municipalities()
     assert len(feats) == 2469
     assert sorted(f.id for f in feats) == muni["code"].tolist()
     assert sum(f.type == "MultiPolygon" for f in feats) == 54  # SOURCE.md: 2,415 Polygon + 54 MultiPolygon
@@ -128,8 +128,8 @@ def test_bundled_municipal_polygons():
 
 
 def test_bundled_adjacency_counts():
-    ids, pairs = shared_arc_adjacency(data.municipal_topology())
+    ids, pairs = shared_arc_adjacency(places.municipal_topology())
     assert ids.size == 2469 and pairs.shape == (7112, 2)
     assert np.all(pairs[:, 0] < pairs[:, 1])
-    sids, spairs = shared_arc_adjacency(data.state_topology())
+    sids, spairs = shared_arc_adjacency(places.state_topology())
     assert sids.size == 32 and len(spairs) > 0

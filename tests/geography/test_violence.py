@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 import cartelsim.data
+from cartelsim import places
 from cartelsim.data import data_path
-from cartelsim.geography import data, load_route_graph, solve_routes
+from cartelsim.geography import load_route_graph, solve_routes
 from cartelsim.geography import violence as vio
 from cartelsim.geography.routes import diverted_onto
 from cartelsim.geography.shocks import crackdown
@@ -31,7 +32,7 @@ def deaths(ids):
 @pytest.fixture(scope="module")
 def routes():
     g = load_route_graph()
-    origins = g.municipality_index(data.producing_regions()["code"])
+    origins = g.municipality_index(places.producing_regions()["code"])
     base = solve_routes(g, origins).n_routes
     after = solve_routes(g, origins, crackdown(g, municipalities=["05030", "08019", "01001"], cost_factor=np.inf))
     return base, after.n_routes
@@ -57,7 +58,7 @@ def test_rows_add_up_to_national_and_states_to_their_municipalities(ids, deaths,
         assert (munis >= 0).all()
         np.testing.assert_allclose(munis.sum(axis=1), deaths.sum(axis=1), rtol=1e-13)
         np.testing.assert_allclose(states.sum(axis=1), deaths.sum(axis=1), rtol=1e-13)
-        codes = data.municipalities()["state_code"].to_numpy()
+        codes = places.municipalities()["state_code"].to_numpy()
         by_hand = np.stack([munis[:, codes == s].sum(axis=1) for s in vio.STATE_CODES], axis=1)
         np.testing.assert_allclose(states, by_hand, rtol=1e-12, atol=1e-12)
 
@@ -163,8 +164,8 @@ def test_fallback_for_groups_ucdp_never_records(ids):
     assert parts.recorded.sum() == 19  # groups with a 2012-2016 event that has a state
     assert parts.recorded[ids.index("N10025")] and parts.recorded[ids.index("N10013")]
     i = int(np.flatnonzero(~parts.recorded)[0])
-    muni = data.municipalities()
-    state_name = data.states().set_index("state_code")["name"]
+    muni = places.municipalities()
+    state_name = places.states().set_index("state_code")["name"]
     in_state = (muni["state_code"].map(state_name) == listed[ids[i]]).to_numpy()
     w_all = vio.presence_weights(ids, {"violence_listed_state_share": 1.0, "violence_background_share": 0.0})
     assert w_all[i, ~in_state].sum() == 0.0
@@ -227,4 +228,4 @@ def test_packaged_violence_data():
     assert not {"adm_1", "adm_2", "latitude", "longitude", "side_a_label", "side_b_label"} & set(ev.columns)
     ok = ev["municipality_code"] != ""
     assert (ev.loc[ok, "municipality_code"].str[:2] == ev.loc[ok, "state_code"]).all()
-    assert set(ev.loc[ok, "municipality_code"]) <= set(data.municipalities()["code"])
+    assert set(ev.loc[ok, "municipality_code"]) <= set(places.municipalities()["code"])

@@ -12,8 +12,7 @@ from cartelsim.network import load_network
 from cartelsim.organisation.layer import OrganisationLayer
 from cartelsim.organisation.members import Members
 from cartelsim.params import defaults
-from cartelsim.recorder import Recorder
-from cartelsim.simulation import ECO
+from cartelsim.simulation import run_weeks
 
 CAMPAIGN = """
 [[policy]]
@@ -84,21 +83,10 @@ def drive(
     n_e = len(seeds)
     params = list(params or [defaults() for _ in range(n_e)])
     ivs = list(interventions or [[] for _ in range(n_e)])
-    model = EcosystemModel(load_network())
-    state = model.initial_state(np.full(n_e, start_members))
-    layer = OrganisationLayer(list(seeds), params, ivs, weeks)  # type: ignore[arg-type]
-    rec = Recorder(n_e, weeks, 1, 1)
-    rec.add_level("cartel", load_network().ids)
-    eco = [np.array([p[k] for p in params]) for k in ECO]
-    for t in range(weeks):
-        model.extension = layer.extension
-        flows = model.flows(state, *eco)
-        layer.step(t, t, state, flows, rec)
-        flows.apply(state)
-        state = layer.write_back(state)
-        if each_week is not None:
-            each_week(t, state, layer)
-    return state, layer
+    state = EcosystemModel(load_network()).initial_state(np.full(n_e, start_members))
+    end = None if each_week is None else (lambda t, s, layer, _flows: each_week(t, s, layer))
+    out = run_weeks(state, params, list(seeds), weeks, interventions=ivs, end=end)  # type: ignore[arg-type]
+    return out.state, out.layer
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from cartelsim.ecosystem import EcosystemModel, Extension
 from cartelsim.experiments import run_experiments
 from cartelsim.network import load_network
 from cartelsim.organisation.adaptation import Episodes, fission_probability, leader_target
-from cartelsim.organisation.kingpin import single_removal
 from cartelsim.organisation.roles import FINANCE, LEADER, LOGISTICS, PLAZA_BOSS, PRODUCTION
 from cartelsim.params import PARAMS, defaults
 from cartelsim.policies.organisation import TargetedArrests
+from cartelsim.validation.kingpin import single_removal
 
 from .conftest import CAMPAIGN, check_members, drive, org_text
 
@@ -90,9 +90,9 @@ def test_extension_kernel_matches_the_dense_equations():
     riv[: net.n, : net.n] = net.rivalry.toarray()
     extra = [(n - 2, n - 1, 3.0), (n - 1, n - 2, 3.0), (n - 2, 0, 2.0), (0, n - 2, 2.0)]
     xr, xc, xw = (np.array([x[k] for x in extra] * 2) for k in range(3))
-    model.extension = Extension(1.0 / (alliance + 1.0), np.array([0, 4, 8]), xr.astype(np.int64),
-                                xc.astype(np.int64), xw.astype(float), mult, np.array([False, True]))  # fmt: skip
-    f = model.flows(c, *args)
+    ext = Extension(1.0 / (alliance + 1.0), np.array([0, 4, 8]), xr.astype(np.int64),
+                    xc.astype(np.int64), xw.astype(float), mult, np.array([False, True]))  # fmt: skip
+    f = model.flows(c, *args, extension=ext)
     for e in range(2):
         r = riv.copy()
         for i, j, w in extra:
@@ -101,7 +101,6 @@ def test_extension_kernel_matches_the_dense_equations():
         np.fill_diagonal(k, 0.0)
         pair = mult[e][:, None] + mult[e][None, :] - 1.0  # each pair fights at m_i + m_j - 1 times its rate
         np.testing.assert_allclose(f.deaths[e], 1.5e-8 * c[e] * ((k * pair) @ c[e]), rtol=1e-10)
-    model.extension = None
     with pytest.raises(ValueError, match="columns"):
         model.flows(c, *args)
 
@@ -112,10 +111,10 @@ def test_trivial_extension_equals_the_network_kernel():
     c = model.initial_state(np.array([115000.0, 90000.0]))
     args = [np.full(2, v) for v in (2.527474e-3, 110.0, 1.549231e-8, 4e-8)]
     base = model.flows(c, *args)
-    model.extension = Extension(np.tile(1.0 / (net.alliance_strength + 1.0), (2, 1)), np.zeros(3, np.int64),
-                                np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.ones((2, net.n)),
-                                np.zeros(2, bool))  # fmt: skip
-    ext = model.flows(c, *args)
+    x = Extension(np.tile(1.0 / (net.alliance_strength + 1.0), (2, 1)), np.zeros(3, np.int64),
+                  np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.ones((2, net.n)),
+                  np.zeros(2, bool))  # fmt: skip
+    ext = model.flows(c, *args, extension=x)
     for a, b in zip((base.recruits, base.incapacitated, base.deaths, base.exits),
                     (ext.recruits, ext.incapacitated, ext.deaths, ext.exits), strict=True):  # fmt: skip
         np.testing.assert_allclose(a, b, rtol=1e-13)

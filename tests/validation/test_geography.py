@@ -3,7 +3,7 @@ Dell-style diversion experiment; numbers printed (run with -s to see them) and t
 
 import pytest
 
-from cartelsim.validation_geography import PERIODS, dell_experiment, geography_checks, state_comparison
+from cartelsim.validation.geography import PERIODS, dell_experiment, geography_checks, state_comparison
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from cartelsim.organisation import backcast as bc
 from cartelsim.validation import Check
-from cartelsim.validation_organisation import duijn_recovery, organisation_checks
+from cartelsim.validation import backcast as bc
+from cartelsim.validation.organisation import duijn_recovery, organisation_checks
 
 
 @pytest.fixture(scope="module")

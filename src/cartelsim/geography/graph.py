@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from cartelsim.geography import data
+from cartelsim import places
 from cartelsim.params.geography import defaults
 
 __all__ = [
@@ -395,9 +395,9 @@ def load_route_graph(capacity_floor_share: float | None = None) -> RouteGraph:
 
     """
     floor = defaults()["port_capacity_floor_share"] if capacity_floor_share is None else capacity_floor_share
-    muni = data.municipalities()
-    pairs = data.municipal_adjacency()
-    ports = data.ports()
+    muni = places.municipalities()
+    pairs = places.municipal_adjacency()
+    ports = places.ports()
     lon = muni["lon"].to_numpy(dtype=np.float64)
     lat = muni["lat"].to_numpy(dtype=np.float64)
     u, v = pairs[:, 0], pairs[:, 1]

@@ -16,8 +16,9 @@ ends, so the layer never solves per week:
   the result then depends neither on batching nor on which experiment asked first, and a shock that leaves
   route choice unchanged (the same interdiction cost at every port) leaves the routes exactly as they were
   rather than at another point of the tolerance band. A solve is a pure function of its state, so solves
-  are also memoised per process (:data:`SOLVE_CACHE_SIZE` states, least recently used dropped first): the
-  batches of the other policies of a run, which share the unshocked state, do not solve it again.
+  are also kept in the run's :class:`~cartelsim.memo.Memo` (:data:`SOLVE_CACHE_SIZE` states, least recently
+  used dropped first): the batches of the other policies of a run, which share the unshocked state, do not
+  solve it again.
 - **Recording** (DESIGN.md, Variables). Every ``record.groups`` weeks: ``n_routes`` at level ``municipality``
   (all 2,469 municipalities, zeros included) and ``flow_share`` at level ``port`` (the 27 land ports; it sums to
   1 whenever anything crosses). Every ``record.national`` weeks: ``n_municipalities_on_routes`` and
@@ -27,13 +28,14 @@ ends, so the layer never solves per week:
   layer may set :attr:`GeographyLayer.supply` (shape ``(experiments, origins)``, cartels' trafficking
   capacities per origin) before step 4; a new supply row is a new state (warm-started from the unit-supply
   solve of the same shocks), so it should change at most once per recording window.
-- **Volume from the organisation layer.** With both layers on, the loop passes ``volume`` to every
-  :meth:`GeographyLayer.step` (per experiment: the cartels' total trafficking capacity at the start of the
-  week, in cell-equivalents; DESIGN.md, Coupling: an argument every week, never read back from the
-  recorder), and the flow reaching the border is scaled by it; ``flow_to_border_index`` then tracks the
-  capacity left after logistics strikes times the share that still crosses after seizures. Route *choice*
-  stays solved at the reference supply (assumption: capacity changes the volume, not the congestion
-  pattern); per-origin supply from cartels' places is the :attr:`supply` seam above.
+- **Volume from the organisation layer.** With both layers on, the loop's :class:`~cartelsim.layers.Week`
+  carries the organisation layer's ``capacity`` to every :meth:`GeographyLayer.write_back` (per
+  experiment: the cartels' total trafficking capacity at the start of the week, in cell-equivalents;
+  DESIGN.md, Coupling: an argument every week, never read back from the recorder), and the flow reaching
+  the border is scaled by it; ``flow_to_border_index`` then tracks the capacity left after logistics
+  strikes times the share that still crosses after seizures. Route *choice* stays solved at the
+  reference supply (assumption: capacity changes the volume, not the congestion pattern); per-origin
+  supply from cartels' places is the :attr:`supply` seam above.
 - **Violence seam** (geography part 2). When :mod:`cartelsim.geography.violence` is present, each group
   recording window's per-cartel conflict deaths are allocated to states and municipalities by its
   ``allocate_deaths`` (given the window's ``n_routes`` and the unshocked routes) and recorded as
@@ -65,8 +67,6 @@ Examples
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,10 +74,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from cartelsim.geography import data
+from cartelsim import places
 from cartelsim.geography.graph import RouteGraph, load_route_graph
 from cartelsim.geography.routes import RouteSolution, solve_routes
-from cartelsim.geography.shocks import Shocks
+from cartelsim.geography.shocks import Shocks, apply_shock
+from cartelsim.layers import Week
+from cartelsim.memo import Memo
 from cartelsim.policies import Intervention
 from cartelsim.policies.geography import GeographyIntervention
 from cartelsim.recorder import Recorder
@@ -89,7 +91,6 @@ __all__ = [
     "SOLVE_CACHE_SIZE",
     "Allocator",
     "GeographyLayer",
-    "clear_solve_cache",
     "routes_at",
     "violence_allocator",
 ]
@@ -107,32 +108,9 @@ Allocator = Callable[
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Route solutions memoised per process (each about 60 kB; assumption: enough for 20 replicates with uncertain
-#: route parameters under a handful of shock sets).
+#: Route solutions a run keeps (each about 60 kB; assumption: enough for 20 replicates with uncertain route
+#: parameters under a handful of shock sets).
 SOLVE_CACHE_SIZE = 512
-_solve_cache: OrderedDict[Hashable, RouteSolution] = OrderedDict()
-_solve_lock = threading.Lock()
-
-
-def _memo_get(key: Hashable) -> RouteSolution | None:
-    with _solve_lock:
-        sol = _solve_cache.get(key)
-        if sol is not None:
-            _solve_cache.move_to_end(key)
-        return sol
-
-
-def clear_solve_cache() -> None:
-    """Forget the memoised route solutions of this process (tests and benchmarks time cold solves with it)."""
-    with _solve_lock:
-        _solve_cache.clear()
-
-
-def _memo_put(key: Hashable, sol: RouteSolution) -> None:
-    with _solve_lock:
-        _solve_cache[key] = sol
-        while len(_solve_cache) > SOLVE_CACHE_SIZE:
-            _solve_cache.popitem(last=False)
 
 
 def violence_allocator() -> Allocator:
@@ -172,6 +150,9 @@ class GeographyLayer:
         INEGI codes of the trafficking origins (default: the bundled producing regions, an assumption).
     allocate : callable or None or "auto", default "auto"
         Violence allocation (``"auto"``: :func:`violence_allocator`; None: routes only).
+    memo : Memo, optional
+        Route solutions kept by the run this batch belongs to (:mod:`cartelsim.memo`); None: the layer's
+        own, for this batch only.
 
     Attributes
     ----------
@@ -193,6 +174,7 @@ class GeographyLayer:
         *,
         origins: Sequence[str] | None = None,
         allocate: Allocator | str | None = "auto",
+        memo: Memo | None = None,
     ) -> None:
         if len(params) != len(interventions):
             raise ValueError("params and interventions need one entry per experiment")
@@ -204,9 +186,10 @@ class GeographyLayer:
         self.reference_week = scenario.reference_week
         self.supply: FloatArray | None = None
         self.n_solves = 0
+        self.memo = memo if memo is not None else Memo(SOLVE_CACHE_SIZE)
         self._graphs: dict[float | None, RouteGraph] = {}
         graph = self.graph(self.params[0]["port_capacity_floor_share"] if self.params else None)
-        codes = data.producing_regions()["code"].tolist() if origins is None else list(origins)
+        codes = places.producing_regions()["code"].tolist() if origins is None else list(origins)
         self.origin_codes: list[str] = codes
         self.origins = graph.municipality_index(codes)
         self.municipality_codes: list[str] = graph.codes.tolist()
@@ -222,7 +205,7 @@ class GeographyLayer:
                 raise ValueError(f'allocate must be a function, None or "auto" (got {allocate!r})')
             allocate = violence_allocator()
         self.allocate: Allocator | None = allocate
-        self.state_codes: list[str] = data.states()["state_code"].tolist()
+        self.state_codes: list[str] = places.states()["state_code"].tolist()
         if self.allocate is not None:
             rec.add_level("state", self.state_codes)
         self._deaths: FloatArray | None = None
@@ -286,7 +269,7 @@ class GeographyLayer:
         g = self.graph(st.route_params[2])
         out = Shocks.none(g)
         for iv, p in st.active:
-            out = iv.apply_shocks(g, out, p)
+            out = apply_shock(g, out, iv.shock_key(p))
         return out
 
     def solution(self, sid: int) -> RouteSolution:
@@ -294,7 +277,7 @@ class GeographyLayer:
         st = self._states[sid]
         if st.solution is None:
             memo = (tuple(self.origins.tolist()), st.key)
-            st.solution = _memo_get(memo)
+            st.solution = self.memo.get(memo)
             if st.solution is None:
                 warm = None if st.base is None else self.solution(st.base)
                 phi, gamma, floor = st.route_params
@@ -308,7 +291,7 @@ class GeographyLayer:
                     warm_start=warm,
                 )
                 self.n_solves += 1
-                _memo_put(memo, st.solution)
+                self.memo.put(memo, st.solution)
         return st.solution
 
     def state_ids(self, t: int) -> npt.NDArray[np.int64]:
@@ -339,8 +322,19 @@ class GeographyLayer:
         vals = np.asarray([what(self.solution(int(u))) for u in uniq], dtype=np.float64)
         return np.asarray(vals[np.asarray(inv).ravel()], dtype=np.float64)
 
-    # -- the weekly step ---------------------------------------------------------------------------
-    def step(self, t: int, deaths: np.ndarray | None = None, volume: np.ndarray | None = None) -> None:
+    # -- the weekly step (the loop's Layer protocol, cartelsim.layers) ----------------------------
+    def extension(self, w: int) -> None:
+        """The layer adds nothing to the ecosystem kernel."""
+        return None
+
+    def step(self, week: Week) -> None:
+        """Nothing before the Euler step: routes and deaths in space come at the write-back."""
+
+    def write_back(self, week: Week) -> None:
+        """Step (4): :meth:`advance` with the week's deaths (factions folded) and trafficking capacity."""
+        self.advance(week.t, week.flows.deaths if week.deaths is None else week.deaths, week.capacity)
+
+    def advance(self, t: int, deaths: np.ndarray | None = None, volume: np.ndarray | None = None) -> None:
         """Step (4) at absolute week ``t``: record routes when a window opens; allocate deaths when one closes.
 
         Parameters
@@ -405,8 +399,11 @@ class GeographyLayer:
             self.rec.flow_window("municipality", "new_conflict_deaths", w, np.asarray(by_muni, dtype=np.float64))
             acc[:] = 0.0
 
-    def finish(self) -> None:
-        """Turn the raw flow reaching the border into ``flow_to_border_index`` (100 = the reference week)."""
+    def finish(self, rec: Recorder | None = None) -> None:
+        """Turn the raw flow reaching the border into ``flow_to_border_index`` (100 = the reference week).
+
+        ``rec`` is the batch's recorder the layer was built with (the protocol's argument; not needed).
+        """
         arr = self.rec.arrays.get("national", {}).get("flow_to_border_index")
         if arr is None:
             return

@@ -35,9 +35,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from cartelsim import places
 from cartelsim.bundle import check_file, write_file
-from cartelsim.geography import data
-from cartelsim.geography.topojson import decode_features
+from cartelsim.topojson import decode_features
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -59,9 +59,9 @@ class MapError(ValueError):
 def _rings(level: str) -> tuple[list[str], list[npt.NDArray[np.float64]]]:
     """Exterior rings of every polygon of a level, largest first, with their feature codes."""
     if level == "state":
-        feats = decode_features(data.state_topology(), "state")
+        feats = decode_features(places.state_topology(), "state")
     elif level == "municipality":
-        feats = decode_features(data.municipal_topology(), "municipios")
+        feats = decode_features(places.municipal_topology(), "municipios")
     else:
         raise MapError(f"level {level!r}: must be one of {', '.join(LEVELS)}")
     codes: list[str] = []

@@ -1,7 +1,7 @@
 r"""A PNG map of predicted trafficking routes over the municipal polygons (offline, matplotlib).
 
-Drawn from the bundled TopoJSON (:func:`cartelsim.geography.data.municipal_topology`, decoded by
-:mod:`cartelsim.geography.topojson`): municipalities shaded by ``n_routes``, each origin's route as a
+Drawn from the bundled TopoJSON (:func:`cartelsim.places.municipal_topology`, decoded by
+:mod:`cartelsim.topojson`): municipalities shaded by ``n_routes``, each origin's route as a
 line through the municipal seats it visits (coloured by the port it reaches), the ports sized by their
 share of the flow, and, when an unshocked solution is given, the municipalities diverted onto outlined.
 Public geography only: states, municipalities, their seats and the land ports.
@@ -9,9 +9,10 @@ Public geography only: states, municipalities, their seats and the land ports.
 Examples
 --------
 >>> import tempfile, pathlib
->>> from cartelsim.geography import data, load_route_graph, solve_routes
+>>> from cartelsim import places
+>>> from cartelsim.geography import load_route_graph, solve_routes
 >>> g = load_route_graph()
->>> sol = solve_routes(g, g.municipality_index(data.producing_regions()["code"]))
+>>> sol = solve_routes(g, g.municipality_index(places.producing_regions()["code"]))
 >>> p = plot_routes(g, sol, pathlib.Path(tempfile.mkdtemp()) / "routes.png", "demo")
 >>> p.read_bytes()[:4]
 b'\x89PNG'
@@ -26,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from cartelsim import places
 from cartelsim.bundle import write_file
-from cartelsim.geography import data
 from cartelsim.geography.graph import RouteGraph
 from cartelsim.geography.routes import RouteSolution, diverted_onto
-from cartelsim.geography.topojson import decode_features
+from cartelsim.topojson import decode_features
 
 __all__ = ["FOOTER", "plot_routes"]
 
@@ -42,13 +43,13 @@ Rings = tuple[tuple[npt.NDArray[np.float64], ...], ...]
 @lru_cache(maxsize=1)
 def _municipal_rings() -> tuple[tuple[str, ...], Rings]:
     """Exterior rings of every municipality, by INEGI code (decoded once per process)."""
-    feats = decode_features(data.municipal_topology(), "municipios")
+    feats = decode_features(places.municipal_topology(), "municipios")
     return tuple(f.id for f in feats), tuple(tuple(poly[0] for poly in f.polygons) for f in feats)
 
 
 @lru_cache(maxsize=1)
 def _state_rings() -> Rings:
-    feats = decode_features(data.state_topology(), "state")
+    feats = decode_features(places.state_topology(), "state")
     return tuple(tuple(poly[0] for poly in f.polygons) for f in feats)
 
 
@@ -149,7 +150,7 @@ def plot_routes(
     ports_used = sorted({int(p) for p in solution.origin_port if p >= 0})
     palette = ["C0", "C1", "C2", "C4", "C5", "C6", "C8", "C9", "C3", "C7"]  # red last: reads as an alarm
     colours = {p: palette[k % len(palette)] for k, p in enumerate(ports_used)}
-    port_names = data.ports().set_index("port_code")["port_name"].to_dict()
+    port_names = places.ports().set_index("port_code")["port_name"].to_dict()
     lines, line_colours = [], []
     for k in range(solution.origins.size):
         path = solution.path(k)

@@ -339,7 +339,7 @@ def solve_routes(
         The route graph.
     origins : array_like of int
         Unique municipality indices of the origins (e.g. from
-        ``graph.municipality_index(data.producing_regions()["code"])``).
+        ``graph.municipality_index(places.producing_regions()["code"])``).
     shocks : Shocks, optional
         Crackdowns and interdictions (see :func:`crackdown`, :func:`interdiction`).
     supply : array_like of float, optional

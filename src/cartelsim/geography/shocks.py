@@ -23,7 +23,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -32,7 +32,7 @@ import numpy.typing as npt
 from cartelsim.geography.graph import RouteGraph
 from cartelsim.params.geography import defaults
 
-__all__ = ["Shocks", "crackdown", "edge_weights", "interdiction"]
+__all__ = ["Shocks", "apply_shock", "crackdown", "edge_weights", "interdiction"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -190,6 +190,46 @@ def interdiction(
             hit, 1.0 - (1.0 - base.seizure_probability) * (1.0 - seize), base.seizure_probability
         ),
     )
+
+
+def apply_shock(graph: RouteGraph, shocks: Shocks, key: tuple[Hashable, ...]) -> Shocks:
+    """Return ``shocks`` with the shock an intervention's ``shock_key`` describes added (nothing modified).
+
+    The interventions (:mod:`cartelsim.policies.geography`) say what a shock is, defaults resolved; this
+    layer says what it does to the route graph, so the policies never import the layer.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from cartelsim.geography import load_route_graph
+    >>> from cartelsim.policies.geography import Interdiction
+    >>> g = load_route_graph()
+    >>> iv = Interdiction(start=dt.date(2020, 1, 1), ports=("2304",), added_cost=100.0)
+    >>> s = apply_shock(g, Shocks.none(g), iv.shock_key({}))
+    >>> float(s.crossing_added_km[g.port_index("2304")[0]]), round(float(s.seizure_probability.max()), 12)
+    (100.0, 0.1)
+
+    """
+    kind = key[0]
+    if kind == "crackdown":
+        _, states, municipalities, factor = key
+        return crackdown(
+            graph,
+            shocks,
+            states=tuple(states),  # type: ignore[arg-type]
+            municipalities=tuple(municipalities),  # type: ignore[arg-type]
+            cost_factor=float(factor),  # type: ignore[arg-type]
+        )
+    if kind == "interdiction":
+        _, ports, added, seized = key
+        return interdiction(
+            graph,
+            shocks,
+            ports=ports if isinstance(ports, str) else tuple(ports),  # type: ignore[arg-type]
+            added_cost=float(added),  # type: ignore[arg-type]
+            seizure_probability=float(seized),  # type: ignore[arg-type]
+        )
+    raise ValueError(f"no shock of kind {kind!r} (known: crackdown, interdiction)")
 
 
 def edge_weights(graph: RouteGraph, shocks: Shocks | None = None, access_km: float = 0.0) -> FloatArray:

@@ -2,9 +2,10 @@
 
 Examples
 --------
->>> from cartelsim.geography import data, load_route_graph, solve_routes
+>>> from cartelsim import places
+>>> from cartelsim.geography import load_route_graph, solve_routes
 >>> g = load_route_graph()
->>> sol = solve_routes(g, g.municipality_index(data.producing_regions()["code"]))
+>>> sol = solve_routes(g, g.municipality_index(places.producing_regions()["code"]))
 >>> origin_table(g, sol).columns.tolist()[:4]
 ['code', 'name', 'state_code', 'supply']
 >>> round(float(port_table(g, sol)["flow_share"].sum()), 9)
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cartelsim.geography import data
+from cartelsim import places
 from cartelsim.geography.graph import RouteGraph
 from cartelsim.geography.routes import RouteSolution
 
@@ -26,7 +27,7 @@ __all__ = ["municipality_table", "origin_table", "port_table"]
 
 def _names(codes: np.ndarray) -> np.ndarray:
     """Bundled municipality names for these codes ('' where a code is not bundled)."""
-    m = data.municipalities().set_index("code")["name"]
+    m = places.municipalities().set_index("code")["name"]
     return np.asarray(m.reindex(codes).fillna("").to_numpy(dtype=str))
 
 

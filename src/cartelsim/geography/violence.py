@@ -53,8 +53,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from cartelsim import places
 from cartelsim.data import data_path
-from cartelsim.geography import data
 from cartelsim.geography.routes import diverted_onto
 from cartelsim.params.violence import PRESENCE_NAMES, defaults
 
@@ -143,8 +143,8 @@ def homicides_by_municipality() -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def _geography() -> tuple[npt.NDArray[np.str_], npt.NDArray[np.int64], FloatArray, FloatArray, npt.NDArray[np.intp]]:
     """Municipality codes, their state positions, within-state population spreads (32, M), national spread, starts."""
-    muni = data.municipalities()
-    states = data.states()["state_code"].to_numpy(dtype=str)
+    muni = places.municipalities()
+    states = places.states()["state_code"].to_numpy(dtype=str)
     codes = muni["code"].to_numpy(dtype=str)
     if not np.all(codes[1:] > codes[:-1]):
         raise ValueError("municipalities must be sorted by code")
@@ -277,7 +277,7 @@ def presence_parts(cartel_ids: Sequence[str], events: pd.DataFrame | None = None
         raise KeyError(f"unknown cartel ids (not BACRIM nodes): {', '.join(unknown)}")
     codes, _, spread, national, _ = _geography()
     n_states, m = spread.shape
-    state_by_name = dict(zip(data.states()["name"], range(n_states), strict=True))
+    state_by_name = dict(zip(places.states()["name"], range(n_states), strict=True))
 
     ev = ucdp_events() if events is None else events
     lo, hi = WEIGHT_YEARS

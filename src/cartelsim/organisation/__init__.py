@@ -19,9 +19,8 @@ synthetic and acts only through rates and probabilities; outcomes are aggregates
   experiment (ids, neutral labels, their rivalries and alliances);
 - :mod:`~cartelsim.organisation.rewiring`: explicit tie networks after removals, efficiency and density;
 - :mod:`~cartelsim.organisation.layer`: the layer in the weekly loop, and its outcomes;
-- :mod:`~cartelsim.organisation.driver`, :mod:`~cartelsim.organisation.kingpin`,
-  :mod:`~cartelsim.organisation.backcast`: validation experiments written in code (a single removal beside
-  its paired counterfactual; the 2007-2020 backcast with its own start state);
+- (the validation experiments written in code, a single removal beside its paired counterfactual and the
+  2007-2020 backcast, are in :mod:`cartelsim.validation`: they run the loop, which no layer imports);
 - :mod:`~cartelsim.params.organisation_fitted`: the fitted defaults (``data-raw/fit_organisation_adaptation.py``);
 - :mod:`~cartelsim.organisation.buckets`, :mod:`~cartelsim.philox`: the index and the
   counter-based random numbers that make the weekly step cost what its events cost.

@@ -17,8 +17,8 @@ generated from the ecosystem state at ``start``):
    or removed by code leave C_i (divided by ``organisation_scale``); each fission splits C_i between its
    two factions in proportion to the members each takes (members conserved; :mod:`.factions`; counted
    nationally as ``new_fissions``), growing
-   the batch's columns when an experiment has no free one; the ecosystem's :attr:`extension` for the
-   next week is refreshed (factions' rivalries and alliances, conflict multipliers of the open episodes).
+   the batch's columns when an experiment has no free one; the ecosystem kernel's :meth:`extension` for
+   the next week is refreshed (factions' rivalries and alliances, conflict multipliers of the open episodes).
 3. :meth:`~OrganisationLayer.finish`: ``trafficking_capacity_index`` (100 = the experiment's capacity in
    the scenario's reference week).
 
@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from cartelsim.ecosystem import Extension, Flows
+from cartelsim.layers import Week
 from cartelsim.network import Network, load_network
 from cartelsim.organisation.adaptation import Episodes, fission_probability, leader_target, refill
 from cartelsim.organisation.assets import Assets, rebuild
@@ -196,7 +197,7 @@ class OrganisationLayer:
         self.rivalry_share, self.alliance_share = col("faction_rivalry_share"), col("faction_alliance_share")
         self.sibling = col("faction_rivalry_weight")
         self.lead_u: np.ndarray | None = None
-        self.extension: Extension | None = None
+        self._extension: Extension | None = None
         self.rec: Recorder | None = None
         self._queued: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self._fissions: list[tuple[int, int, int]] = []
@@ -257,8 +258,19 @@ class OrganisationLayer:
         self._queued.append((len(self._queued), np.asarray(counts, np.int64), np.asarray(killing, bool), where))
 
     # -- the weekly step ----------------------------------------------------------------------------
-    def step(self, t: int, w: int, state: np.ndarray, flows: Flows, rec: Recorder) -> None:
-        """Apply week ``t`` (recorded week ``w``): see the module docstring. ``flows`` may be rewritten."""
+    def extension(self, w: int) -> Extension | None:
+        """The ecosystem kernel's additions for recorded week ``w``: factions, violence after removals."""
+        return self._extension if w >= 0 else None
+
+    def step(self, week: Week) -> None:
+        """Apply the week (recorded weeks only): see the module docstring. ``week.flows`` may be rewritten."""
+        if week.w < 0:
+            return
+        self.advance(week.t, week.w, week.state, week.flows, week.rec)
+        week.capacity = self.trafficking_capacity
+
+    def advance(self, t: int, w: int, state: np.ndarray, flows: Flows, rec: Recorder) -> None:
+        """Apply week ``t`` (recorded week ``w``) to ``state`` and ``flows`` (:meth:`step` without the Week)."""
         self.rec = rec
         self._t, self._w = t, w
         if self.members is None:
@@ -493,7 +505,14 @@ class OrganisationLayer:
             rec.stock("cartel", name, w, v)
 
     # -- write-back: strike removals, fissions ------------------------------------------------------
-    def write_back(self, state: np.ndarray) -> np.ndarray:
+    def write_back(self, week: Week) -> None:
+        """After the Euler step: :meth:`apply_removals` to ``week.state``; the deaths folded for the next layer."""
+        if week.w < 0:
+            return
+        week.state = self.apply_removals(week.state)
+        week.deaths = self.fold(week.flows.deaths)
+
+    def apply_removals(self, state: np.ndarray) -> np.ndarray:
         """After the week's Euler step: removals leave C_i, fissions split it; return the (maybe wider) state."""
         if self._pending is not None and self._pending.any():
             state -= self._pending / self.scale[:, None]
@@ -623,7 +642,7 @@ class OrganisationLayer:
             mult, any_mult = self.episodes.multipliers(m.cell_role.sum(2), counts, week)
         else:
             mult, any_mult = np.ones(counts.shape), np.zeros(counts.shape[0], bool)
-        self.extension = self.registry.extension(mult, any_mult)
+        self._extension = self.registry.extension(mult, any_mult)
 
     def local_deaths(self, deaths: np.ndarray, e: int, cell: int) -> float:
         """Conflict deaths of the cartel owning ``cell`` that fall in that cell this week (its places).

@@ -2,7 +2,8 @@
 
 Both act in step (4) of the weekly loop (geography): the geography layer
 (:mod:`cartelsim.geography.layer`) composes the interventions active in a week, in file order, into
-one set of cost shocks on the route graph (:mod:`cartelsim.geography.shocks`) and re-solves the
+one set of cost shocks on the route graph (each intervention's :meth:`~GeographyIntervention.shock_key`
+says what its shock is; :func:`cartelsim.geography.shocks.apply_shock` what it does) and re-solves the
 routes only when that set changes. Codes are the public INEGI (states, municipalities) and BTS
 (ports) codes, written as strings with their leading zeros; unknown codes are refused when the
 scenario is read.
@@ -31,14 +32,9 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from cartelsim.distributions import Distribution
 from cartelsim.policies.base import Intervention, key
-
-if TYPE_CHECKING:
-    from cartelsim.geography.graph import RouteGraph
-    from cartelsim.geography.shocks import Shocks
 
 __all__ = ["Crackdown", "GeographyIntervention", "Interdiction"]
 
@@ -88,10 +84,6 @@ class GeographyIntervention(Intervention):
         """
         raise NotImplementedError
 
-    def apply_shocks(self, graph: RouteGraph, shocks: Shocks, params: Mapping[str, float]) -> Shocks:
-        """Return ``shocks`` with this intervention's shock added (step 4; nothing is modified in place)."""
-        raise NotImplementedError
-
 
 @dataclass(frozen=True)
 class Crackdown(GeographyIntervention):
@@ -131,16 +123,16 @@ class Crackdown(GeographyIntervention):
         """Require exactly one of ``states`` and ``municipalities``, with known codes."""
         if (self.states is None) == (self.municipalities is None):
             raise ValueError("give exactly one of 'states' or 'municipalities'")
-        from cartelsim.geography import data
+        from cartelsim import places
 
         if self.states is not None:
             _unknown(
-                self.states, data.states()["state_code"].tolist(), "state", "codes are 2-digit INEGI codes, 01 to 32"
+                self.states, places.states()["state_code"].tolist(), "state", "codes are 2-digit INEGI codes, 01 to 32"
             )
         if self.municipalities is not None:
             _unknown(
                 self.municipalities,
-                data.municipalities()["code"].tolist(),
+                places.municipalities()["code"].tolist(),
                 "municipality",
                 "codes are 5-digit INEGI codes of the 2,469 municipalities of 2020",
             )
@@ -153,18 +145,6 @@ class Crackdown(GeographyIntervention):
             tuple(self.states or ()),
             tuple(self.municipalities or ()),
             _value(self.cost_factor, params, "crackdown_cost_factor"),
-        )
-
-    def apply_shocks(self, graph: RouteGraph, shocks: Shocks, params: Mapping[str, float]) -> Shocks:
-        """Multiply (or close) the treated edges (see :func:`cartelsim.geography.shocks.crackdown`)."""
-        from cartelsim.geography.shocks import crackdown
-
-        return crackdown(
-            graph,
-            shocks,
-            states=tuple(self.states or ()),
-            municipalities=tuple(self.municipalities or ()),
-            cost_factor=_value(self.cost_factor, params, "crackdown_cost_factor"),
         )
 
 
@@ -219,11 +199,11 @@ class Interdiction(GeographyIntervention):
             if self.ports != "all":
                 raise ValueError(f'ports must be a list of BTS port codes or "all" (got {self.ports!r})')
         else:
-            from cartelsim.geography import data
+            from cartelsim import places
 
             _unknown(
                 self.ports,
-                data.ports()["port_code"].tolist(),
+                places.ports()["port_code"].tolist(),
                 "port",
                 "codes are the 4-digit BTS codes of the 27 US-Mexico land ports; see `cartelsim routes`",
             )
@@ -238,17 +218,4 @@ class Interdiction(GeographyIntervention):
             ports,
             _value(self.added_cost, params, "interdiction_added_cost_km"),
             _value(self.seizure_probability, params, "interdiction_seizure_probability"),
-        )
-
-    def apply_shocks(self, graph: RouteGraph, shocks: Shocks, params: Mapping[str, float]) -> Shocks:
-        """Add the crossing cost and the seizure (see :func:`cartelsim.geography.shocks.interdiction`)."""
-        from cartelsim.geography.shocks import interdiction
-
-        ports: Sequence[str] | str = self.ports if isinstance(self.ports, str) else tuple(self.ports or ())
-        return interdiction(
-            graph,
-            shocks,
-            ports=ports,
-            added_cost=_value(self.added_cost, params, "interdiction_added_cost_km"),
-            seizure_probability=_value(self.seizure_probability, params, "interdiction_seizure_probability"),
         )

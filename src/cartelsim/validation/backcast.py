@@ -46,10 +46,10 @@ from scipy.optimize import brentq
 from cartelsim.draws import ECO
 from cartelsim.ecosystem import EcosystemModel, Flows
 from cartelsim.network import load_network
-from cartelsim.organisation.driver import run_weeks
 from cartelsim.organisation.layer import OrganisationLayer
 from cartelsim.params import defaults
 from cartelsim.rng import Streams, replicate_seeds
+from cartelsim.simulation import run_weeks
 
 __all__ = [
     "END",

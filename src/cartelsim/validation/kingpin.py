@@ -32,10 +32,10 @@ import numpy as np
 
 from cartelsim.ecosystem import EcosystemModel, Flows
 from cartelsim.network import load_network
-from cartelsim.organisation.driver import run_weeks
 from cartelsim.organisation.layer import OrganisationLayer
 from cartelsim.params import defaults
 from cartelsim.rng import Streams, replicate_seeds
+from cartelsim.simulation import run_weeks
 
 __all__ = ["MODES", "SingleRemoval", "single_removal"]
 

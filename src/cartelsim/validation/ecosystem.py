@@ -17,7 +17,15 @@ from cartelsim.network import load_network
 from cartelsim.params import defaults
 from cartelsim.scenario import Scenario
 
-__all__ = ["PC2023_POLICIES", "Check", "ecosystem_checks", "pc2023_scenario", "solver_and_fit_checks"]
+__all__ = [
+    "BASES",
+    "PC2023_POLICIES",
+    "Check",
+    "basis_of",
+    "ecosystem_checks",
+    "pc2023_scenario",
+    "solver_and_fit_checks",
+]
 
 SPEC = "models/ecosystem-prieto-curiel-2023.md, calibration checks (port of ReclutamientoC.R)"
 PRESS = "Prieto-Curiel et al., Science 2023, scenario results as quoted in the press"
