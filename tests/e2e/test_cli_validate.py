@@ -2,7 +2,8 @@
 
 from typer.testing import CliRunner
 
-from cartelsim import cli
+from cartelsim.cli import app
+from cartelsim.cli import tables as cli
 from cartelsim.validation import BASES, Check, basis_of
 
 runner = CliRunner()
@@ -28,7 +29,7 @@ def _checks():
 def test_progress_rows_as_they_complete_and_a_summary_by_group(monkeypatch):
     steps = [("first step", lambda: _checks()[:3]), ("second step", lambda: _checks()[3:])]
     monkeypatch.setattr(cli, "_validation_steps", lambda: steps)
-    r = runner.invoke(cli.app, ["validate"], env={"COLUMNS": "200"})
+    r = runner.invoke(app, ["validate"], env={"COLUMNS": "200"})
     assert r.exit_code == 0, r.output
     text = r.output
     assert text.index("[1/2] first step") < text.index("calibration") < text.index("[2/2] second step")
