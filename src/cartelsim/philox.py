@@ -32,6 +32,9 @@ from collections.abc import Sequence
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from cartelsim.rng import stable_hash
 
@@ -42,8 +45,6 @@ _M0 = np.uint64(0xD2E7470EE14C6C93)
 _M1 = np.uint64(0xCA5A826395121157)
 _W0 = np.uint64(0x9E3779B97F4A7C15)
 _W1 = np.uint64(0xBB67AE8584CAA73B)
-_LO32 = np.uint64(0xFFFFFFFF)
-_U32 = np.uint64(32)
 _U11 = np.uint64(11)
 _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
@@ -56,15 +57,19 @@ def stream_keys(seeds: Sequence[int], name: str) -> np.ndarray:
     return np.array([np.random.SeedSequence([int(s), h]).generate_state(2, np.uint64) for s in seeds], np.uint64)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _mulhilo(a, b):  # pragma: no cover - jit
-    lo = a * b
-    al, ah = a & _LO32, a >> _U32
-    bl, bh = b & _LO32, b >> _U32
-    t = al * bl
-    u = ah * bl + (t >> _U32)
-    v = al * bh + (u & _LO32)
-    return ah * bh + (u >> _U32) + (v >> _U32), lo
+@intrinsic
+def _mulhilo(typingctx, a, b):  # type: ignore[no-untyped-def]  # pragma: no cover - jit
+    """The high and low words of the 128-bit product of two uint64 (one machine multiply)."""
+    sig = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i128 = ir.IntType(128)
+        p = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
+        hi = builder.trunc(builder.lshr(p, ir.Constant(i128, 64)), ir.IntType(64))
+        lo = builder.trunc(p, ir.IntType(64))
+        return context.make_tuple(builder, signature.return_type, [hi, lo])
+
+    return sig, codegen
 
 
 @numba.njit(cache=True, nogil=True)

@@ -2,7 +2,10 @@
 
 One row per experiment: ``idx[start[b] : start[b] + count[b]]`` holds the ids of bucket ``b``'s items in
 no particular order, and ``pos[i]`` is item ``i``'s place in ``idx``. Removing swaps in the bucket's last
-item (O(1)); adding appends (O(1)), after repacking the row with fresh slack when the bucket is full. With
+item (O(1)); adding appends (O(1)). A full bucket moves to the row's free tail with fresh slack (O(its
+items); ``tail[0]`` is where the free tail starts); only when the tail has no room is the whole row repacked
+(every bucket re-laid with fresh slack, in bucket order), so an add costs O(1) amortised. Moving and
+repacking keep the order of the items within each bucket. With
 it the weekly step picks "a uniformly random logistics member of cartel c" in O(1) instead of scanning
 every member, which is what makes the layer event-driven (its cost grows with the week's events, not
 with the number of agents).
@@ -21,7 +24,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["add", "build", "remove", "repack", "width_for"]
+__all__ = ["add", "build", "remove", "repack", "reserve", "tail_of", "width_for"]
 
 #: Free places a bucket gets when (re)packed: max(SLACK_MIN, count // SLACK_DIV).
 SLACK_MIN = 16
@@ -31,6 +34,11 @@ SLACK_DIV = 4
 def width_for(capacity: int, n_buckets: int) -> int:
     """Row width of ``idx`` that any repack of up to ``capacity`` items into ``n_buckets`` fits in."""
     return int(capacity + capacity // SLACK_DIV + SLACK_MIN * n_buckets + 1)
+
+
+def tail_of(start: np.ndarray, cap: np.ndarray) -> int:
+    """Where a row's free tail starts: the end of its last bucket's room."""
+    return int((np.asarray(start, np.int64) + cap).max()) if np.size(start) else 0
 
 
 def build(
@@ -75,12 +83,16 @@ def remove(idx, start, count, pos, item, b):  # pragma: no cover - jit
 
 
 @numba.njit(cache=True, nogil=True)
-def repack(idx, start, count, cap, pos):  # pragma: no cover - jit
-    """Re-lay a row with fresh slack in every bucket (same items, new places)."""
+def repack(idx, start, count, cap, pos, tail, extra):  # pragma: no cover - jit
+    """Re-lay a row with fresh slack in every bucket, room for ``extra[b]`` more items in bucket ``b``.
+
+    ``extra`` may be empty (no extra room). The items keep their order within each bucket.
+    """
     n_b = start.shape[0]
     need = 0
     for b in range(n_b):
-        need += count[b] + max(SLACK_MIN, count[b] // SLACK_DIV)
+        c = count[b] + (extra[b] if extra.shape[0] else 0)
+        need += c + max(SLACK_MIN, c // SLACK_DIV)
     if need > idx.shape[0]:
         raise ValueError("bucket index row too narrow for a repack")
     old = idx.copy()
@@ -92,21 +104,52 @@ def repack(idx, start, count, cap, pos):  # pragma: no cover - jit
             item = old[s0 + k]
             idx[p + k] = item
             pos[item] = p + k
-        slack = max(SLACK_MIN, c // SLACK_DIV)
+        room = c + (extra[b] if extra.shape[0] else 0)
+        room += max(SLACK_MIN, room // SLACK_DIV)
         start[b] = p
-        cap[b] = c + slack
-        for k in range(c, c + slack):
+        cap[b] = room
+        for k in range(c, room):
             idx[p + k] = -1
-        p += c + slack
+        p += room
     for k in range(p, idx.shape[0]):
         idx[k] = -1
+    tail[0] = p
+
+
+@numba.njit(cache=True, nogil=True)
+def reserve(idx, start, count, cap, pos, tail, extra):  # pragma: no cover - jit
+    """Make room for ``extra[b]`` more items in every bucket ``b`` (one repack at most)."""
+    for b in range(start.shape[0]):
+        if count[b] + extra[b] > cap[b]:
+            repack(idx, start, count, cap, pos, tail, extra)
+            return
+
+
+@numba.njit(cache=True, nogil=True)
+def _relocate(idx, start, count, cap, pos, tail, b):  # pragma: no cover - jit
+    """Move full bucket ``b`` to the free tail with fresh slack, or repack the row when the tail is short."""
+    c = count[b]
+    room = c + 1 + max(SLACK_MIN, (c + 1) // SLACK_DIV)
+    t = tail[0]
+    if t + room > idx.shape[0]:
+        repack(idx, start, count, cap, pos, tail, np.zeros(0, np.int64))
+        return
+    s0 = start[b]
+    for k in range(c):
+        item = idx[s0 + k]
+        idx[t + k] = item
+        pos[item] = t + k
+        idx[s0 + k] = -1
+    start[b] = t
+    cap[b] = room
+    tail[0] = t + room
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def add(idx, start, count, cap, pos, item, b):  # pragma: no cover - jit
-    """Append ``item`` to bucket ``b``, repacking the row first when the bucket is full."""
+def add(idx, start, count, cap, pos, tail, item, b):  # pragma: no cover - jit
+    """Append ``item`` to bucket ``b``, moving the bucket to the free tail first when it is full."""
     if count[b] == cap[b]:
-        repack(idx, start, count, cap, pos)
+        _relocate(idx, start, count, cap, pos, tail, b)
     p = start[b] + count[b]
     idx[p] = item
     pos[item] = p

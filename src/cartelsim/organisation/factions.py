@@ -49,7 +49,8 @@ import numpy as np
 
 from cartelsim.ecosystem import Extension
 from cartelsim.network import Network, faction_groups, faction_label, faction_parent
-from cartelsim.organisation.members import move_member
+from cartelsim.organisation import buckets
+from cartelsim.organisation.members import cell_link, cell_unlink
 from cartelsim.recorder import row_total
 
 __all__ = ["Faction", "FactionRegistry", "faction_groups", "faction_label", "faction_parent", "move_cartel"]
@@ -246,13 +247,38 @@ class FactionRegistry:
 def move_cartel(m, e, p, cell_map, col_map):  # pragma: no cover - jit
     """Move every member of column ``p`` (experiment ``e``) to cell ``cell_map[cell]`` of column ``col_map[cell]``.
 
-    Members of a cell that ``cell_map`` leaves at -1 stay where they are.
+    Members of a cell that ``cell_map`` leaves at -1 stay where they are. The movers leave their buckets
+    first; the new buckets then get their room in one step (:func:`~cartelsim.organisation.buckets.reserve`)
+    and each mover joins in O(1), in the order it had in its old bucket.
     """
-    b_idx, b_start, b_count, cell = m[6], m[7], m[8], m[1]
+    cartel, cell, role, pos, b_idx, b_start, b_count, b_cap = m[0], m[1], m[2], m[5], m[6], m[7], m[8], m[9]
+    cell_role, tail = m[13], m[14]
+    extra = np.zeros(b_start.shape[1], np.int64)
+    n_mv = 0
+    for r in range(7):
+        b = p * 7 + r
+        for q in range(b_start[e, b], b_start[e, b] + b_count[e, b]):
+            if cell_map[cell[e, b_idx[e, q]]] >= 0:
+                n_mv += 1
+    movers = np.empty(n_mv, np.int64)
+    i = 0
     for r in range(7):
         b = p * 7 + r
         items = b_idx[e, b_start[e, b] : b_start[e, b] + b_count[e, b]].copy()
         for j in items:
             k = cell[e, j]
-            if cell_map[k] >= 0:
-                move_member(m, e, j, col_map[k], cell_map[k], r)
+            if cell_map[k] < 0:
+                continue
+            movers[i] = j
+            i += 1
+            buckets.remove(b_idx[e], b_start[e], b_count[e], pos[e], j, b)
+            cell_role[e, k, r] -= 1
+            cell_unlink(m, e, j)
+            cartel[e, j] = col_map[k]
+            cell[e, j] = cell_map[k]
+            cell_role[e, cell_map[k], r] += 1
+            cell_link(m, e, j)
+            extra[col_map[k] * 7 + r] += 1
+    buckets.reserve(b_idx[e], b_start[e], b_count[e], b_cap[e], pos[e], tail[e], extra)
+    for j in movers:
+        buckets.add(b_idx[e], b_start[e], b_count[e], b_cap[e], pos[e], tail[e], j, cartel[e, j] * 7 + role[e, j])

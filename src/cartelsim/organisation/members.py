@@ -5,7 +5,10 @@ cells), ``role`` (see :mod:`~cartelsim.organisation.roles`), ``active`` and ``jo
 agent joined; -1 for those generated at the start). Removed agents stay in their slot, inactive, until a
 recruit reuses it (last freed, first reused). A bucket index per (cartel, role) lets the weekly step pick
 members in O(1) (:mod:`~cartelsim.organisation.buckets`); ``cell_role`` counts active members per cell
-and role. Agents are synthetic: they describe no one.
+and role; a list per cell and role of its gunmen and of its lookouts (``g_head``, ``g_next``, ``g_prev``:
+a doubly linked list through the slots) finds one of them in O(1), for promotions inside a cell. Members
+of one cell and role are interchangeable (nothing else tells them apart), so which one of them a
+promotion takes changes no outcome's distribution. Agents are synthetic: they describe no one.
 
 Examples
 --------
@@ -29,9 +32,9 @@ import numba
 import numpy as np
 
 from cartelsim.organisation import buckets
-from cartelsim.organisation.roles import N_ROLES
+from cartelsim.organisation.roles import GUNMAN, LOOKOUT, N_ROLES
 
-__all__ = ["Members", "add_member", "move_member", "remove_member"]
+__all__ = ["Members", "add_member", "cell_link", "cell_unlink", "move_member", "remove_member"]
 
 
 @dataclass
@@ -65,6 +68,10 @@ class Members:
     n_free: np.ndarray
     n_used: np.ndarray
     cell_role: np.ndarray
+    b_tail: np.ndarray
+    g_head: np.ndarray
+    g_next: np.ndarray
+    g_prev: np.ndarray
     mark: np.ndarray
     n_cartels: int
 
@@ -99,6 +106,10 @@ class Members:
             n_free=np.zeros(n_e, np.int64),
             n_used=np.array(sizes, np.int64),
             cell_role=np.zeros((n_e, max(1, n_cells), N_ROLES), np.int32),
+            b_tail=np.zeros((n_e, 1), np.int64),
+            g_head=np.full((n_e, max(1, n_cells), 2), -1, np.int32),
+            g_next=np.full((n_e, cap), -1, np.int32),
+            g_prev=np.full((n_e, cap), -1, np.int32),
             mark=np.zeros(cap, bool),
             n_cartels=n_cartels,
         )
@@ -112,8 +123,11 @@ class Members:
             bucket[:k] = np.asarray(cartel[e], np.int64) * N_ROLES + np.asarray(role[e], np.int64)
             idx, start, count, bcap, pos = buckets.build(bucket, nb, width)
             m.b_idx[e], m.b_start[e], m.b_count[e], m.b_cap[e], m.pos[e] = idx, start, count, bcap, pos
+            m.b_tail[e, 0] = buckets.tail_of(start, bcap)
             flat = np.asarray(cell[e], np.int64) * N_ROLES + np.asarray(role[e], np.int64)
             m.cell_role[e] = np.bincount(flat, minlength=m.cell_role[e].size).reshape(m.cell_role[e].shape)
+        for e in range(n_e):
+            link_cells(m.arrays(), e, sizes[e])
         return m
 
     @property
@@ -138,6 +152,10 @@ class Members:
             self.n_free,
             self.n_used,
             self.cell_role,
+            self.b_tail,
+            self.g_head,
+            self.g_next,
+            self.g_prev,
         )
 
     def role_counts(self) -> np.ndarray:
@@ -165,6 +183,7 @@ class Members:
             pad(a, -1) for a in (self.cartel, self.cell, self.joined, self.pos)
         )
         self.role = pad(self.role, -1)
+        self.g_next, self.g_prev = pad(self.g_next, -1), pad(self.g_prev, -1)
         self.active = pad(self.active, False)
         self.free = pad(self.free, 0)
         self.mark = np.zeros(cap, bool)
@@ -175,7 +194,7 @@ class Members:
     def grow(self, extra_cartels: int = 0, extra_cells: int = 0) -> None:
         """Make room for ``extra_cartels`` more cartel columns (factions) and ``extra_cells`` more cells.
 
-        New buckets start empty with no room: the first member added repacks the row with fresh slack.
+        New buckets start empty with no room: the first member added moves the bucket to the row's free tail.
         """
         n_e = self.cartel.shape[0]
         if extra_cartels:
@@ -191,20 +210,66 @@ class Members:
         if extra_cells:
             pad = np.zeros((n_e, extra_cells, N_ROLES), self.cell_role.dtype)
             self.cell_role = np.concatenate([self.cell_role, pad], 1)
+            self.g_head = np.concatenate([self.g_head, np.full((n_e, extra_cells, 2), -1, np.int32)], 1)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def cell_link(m, e, j):  # pragma: no cover - jit
+    """Put slot ``j`` (a gunman or a lookout; any other role is left alone) first in its cell's list."""
+    r = m[2][e, j]
+    if r != GUNMAN and r != LOOKOUT:
+        return
+    head, nxt, prv = m[15], m[16], m[17]
+    k = m[1][e, j]
+    q = r - GUNMAN
+    h = head[e, k, q]
+    nxt[e, j] = h
+    prv[e, j] = -1
+    if h >= 0:
+        prv[e, h] = j
+    head[e, k, q] = j
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def cell_unlink(m, e, j):  # pragma: no cover - jit
+    """Take slot ``j`` out of its cell's list (gunmen and lookouts only)."""
+    r = m[2][e, j]
+    if r != GUNMAN and r != LOOKOUT:
+        return
+    head, nxt, prv = m[15], m[16], m[17]
+    a, b = prv[e, j], nxt[e, j]
+    if a >= 0:
+        nxt[e, a] = b
+    else:
+        head[e, m[1][e, j], r - GUNMAN] = b
+    if b >= 0:
+        prv[e, b] = a
+    nxt[e, j] = -1
+    prv[e, j] = -1
+
+
+@numba.njit(cache=True, nogil=True)
+def link_cells(m, e, n):  # pragma: no cover - jit
+    """Build experiment ``e``'s per-cell lists from its first ``n`` slots."""
+    for j in range(n):
+        if m[3][e, j]:
+            cell_link(m, e, j)
 
 
 @numba.njit(cache=True, nogil=True)
 def move_member(m, e, j, c, k, r):  # pragma: no cover - jit
     """Give member slot ``j`` of experiment ``e`` cartel ``c``, cell ``k`` and role ``r`` (a promotion, a move)."""
     cartel, cell, role, pos = m[0], m[1], m[2], m[5]
-    b_idx, b_start, b_count, b_cap, cell_role = m[6], m[7], m[8], m[9], m[13]
+    b_idx, b_start, b_count, b_cap, cell_role, tail = m[6], m[7], m[8], m[9], m[13], m[14]
     r0 = role[e, j]
     buckets.remove(b_idx[e], b_start[e], b_count[e], pos[e], j, cartel[e, j] * 7 + r0)
     cell_role[e, cell[e, j], r0] -= 1
+    cell_unlink(m, e, j)
     cartel[e, j] = c
     cell[e, j] = k
     role[e, j] = r
-    buckets.add(b_idx[e], b_start[e], b_count[e], b_cap[e], pos[e], j, c * 7 + r)
+    cell_link(m, e, j)
+    buckets.add(b_idx[e], b_start[e], b_count[e], b_cap[e], pos[e], tail[e], j, c * 7 + r)
     cell_role[e, k, r] += 1
 
 
@@ -216,6 +281,7 @@ def remove_member(m, e, j):  # pragma: no cover - jit
     r = role[e, j]
     b = cartel[e, j] * 7 + r
     buckets.remove(b_idx[e], b_start[e], b_count[e], pos[e], j, b)
+    cell_unlink(m, e, j)
     active[e, j] = False
     cell_role[e, cell[e, j], r] -= 1
     free[e, n_free[e]] = j
@@ -226,7 +292,7 @@ def remove_member(m, e, j):  # pragma: no cover - jit
 @numba.njit(cache=True, nogil=True)
 def add_member(m, e, c, k, r, week):  # pragma: no cover - jit
     """Add a member of cartel ``c``, cell ``k``, role ``r`` joining at recorded ``week``; return its slot."""
-    cartel, cell, role, active, joined, pos, b_idx, b_start, b_count, b_cap, free, n_free, n_used, cell_role = m
+    cartel, cell, role, active, joined, pos, b_idx, b_start, b_count, b_cap, free, n_free, n_used, cell_role = m[:14]
     if n_free[e] > 0:
         n_free[e] -= 1
         j = free[e, n_free[e]]
@@ -238,6 +304,7 @@ def add_member(m, e, c, k, r, week):  # pragma: no cover - jit
     role[e, j] = r
     active[e, j] = True
     joined[e, j] = week
-    buckets.add(b_idx[e], b_start[e], b_count[e], b_cap[e], pos[e], j, c * 7 + r)
+    cell_link(m, e, j)
+    buckets.add(b_idx[e], b_start[e], b_count[e], b_cap[e], pos[e], m[14][e], j, c * 7 + r)
     cell_role[e, k, r] += 1
     return j
