@@ -17,11 +17,11 @@ def world():
 
 
 def strike(m, a, strategy, n, success=1.0, misid=0.0, detect_all=True, week=5):
-    det_m = m.b_count.astype(np.int64) if detect_all else np.zeros(m.b_count.shape, np.int64)
-    det_a = a.b_count.astype(np.int64) if detect_all else np.zeros(a.b_count.shape, np.int64)
+    p = 1.0 if detect_all else 0.0
     keys = np.stack([stream_keys([1], f"k{i}") for i in range(5)])
     out = np.zeros((6, 1, 3), np.int64)
-    strike_week(m.arrays(), a.arrays(), m.mark, det_m, det_a, np.array([STRATEGIES.index(strategy)]),
+    listed = np.ones((1, m.n_cartels), bool)
+    strike_week(m.arrays(), a.arrays(), np.full((1, 7), p), np.full((1, 4), p), listed, np.array([STRATEGIES.index(strategy)]),
                 np.array([n]), np.array([success]), np.array([misid]), np.array([8.0]), keys, week, MEMBER_TIER,
                 ASSET_TIER, out, np.zeros((n, 5), np.int64), np.zeros(1, np.int64))  # fmt: skip
     return out

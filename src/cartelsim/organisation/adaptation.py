@@ -17,7 +17,8 @@ same distribution as one delay drawn at the removal):
 Promotion is inside the cell: a gunman or lookout of the cell, found by drawing the cartel's gunmen and
 lookouts uniformly up to :data:`PROBES` times; when none of the draws is in the cell (a large cartel of
 many cells) the last one drawn moves into the cell (our reading of "or by a recruit": someone of the
-organisation who was not in that cell). Counts per cartel never change, so the layer keeps following the
+organisation who was not in that cell). The kernel draws the outcome of the probes in one step, in the
+same distribution (:func:`_promote`). Counts per cartel never change, so the layer keeps following the
 ecosystem exactly. Recruits (gunmen and lookouts, :mod:`.coupling`) refill the bottom.
 
 **Violence after removals.** A targeted removal (a strike, a targeted arrest, a removal of the backcast)
@@ -59,7 +60,7 @@ import numpy as np
 
 from cartelsim.organisation.members import move_member
 from cartelsim.organisation.roles import FINANCE, GUNMAN, LEADER, LOGISTICS, LOOKOUT, PLAZA_BOSS, PRODUCTION
-from cartelsim.philox import uniform
+from cartelsim.philox import uniform, uniform2
 
 __all__ = ["PROBES", "Episodes", "fission_probability", "leader_target", "refill"]
 
@@ -152,22 +153,36 @@ class Episodes:
 
 @numba.njit(cache=True, nogil=True)
 def _promote(m, e, c, k, r, kp0, kp1, v, week):  # pragma: no cover - jit
-    """Promote a gunman or lookout of cartel ``c`` (of cell ``k`` if one is drawn) to role ``r`` in cell ``k``."""
-    b_idx, b_start, b_count, cell = m[6], m[7], m[8], m[1]
+    """Promote a gunman or lookout of cartel ``c`` (of cell ``k`` if one is drawn) to role ``r`` in cell ``k``.
+
+    The rule of the module docstring (up to :data:`PROBES` uniform draws among the cartel's gunmen and
+    lookouts; the first in cell ``k``, else the last drawn) in its exact distribution at a cost of O(1):
+    the probes find the cell with probability 1 - (1 - n_k / n)^PROBES (n_k of the cartel's n gunmen and
+    lookouts in the cell), and then take a gunman with probability (its gunmen) / n_k, the first of the
+    cell's list of that role (members of a cell and role are interchangeable); otherwise the last probe is
+    uniform among the cartel's gunmen and lookouts outside the cell (drawn by rejection).
+    """
+    b_idx, b_start, b_count, cell, cell_role, head = m[6], m[7], m[8], m[1], m[13], m[15]
     ng = b_count[e, c * 7 + GUNMAN]
-    nl = b_count[e, c * 7 + LOOKOUT]
-    n = ng + nl
+    n = ng + b_count[e, c * 7 + LOOKOUT]
     if n == 0:
         return False
-    j = -1
-    for a in range(PROBES):
-        x = min(int(uniform(kp0, kp1, k, v * PROBES + a, r, week) * n), n - 1)
-        if x < ng:
-            j = b_idx[e, b_start[e, c * 7 + GUNMAN] + x]
-        else:
-            j = b_idx[e, b_start[e, c * 7 + LOOKOUT] + x - ng]
-        if cell[e, j] == k:
-            break
+    g_k = cell_role[e, k, GUNMAN]
+    n_k = g_k + cell_role[e, k, LOOKOUT]
+    u1, u2 = uniform2(kp0, kp1, k, v, r, week)
+    if n_k > 0 and u1 < 1.0 - (1.0 - n_k / n) ** PROBES:
+        j = head[e, k, 0] if u2 * n_k < g_k else head[e, k, 1]
+    else:
+        a = 0
+        while True:
+            x = min(int(uniform(kp0, kp1, k, v, 16 + 8 * a + r, week) * n), n - 1)
+            if x < ng:
+                j = b_idx[e, b_start[e, c * 7 + GUNMAN] + x]
+            else:
+                j = b_idx[e, b_start[e, c * 7 + LOOKOUT] + x - ng]
+            if cell[e, j] != k:
+                break
+            a += 1
     move_member(m, e, j, c, k, r)
     return True
 

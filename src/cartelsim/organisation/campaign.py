@@ -5,9 +5,10 @@ planned or optimised. Each week of an active ``strike_campaign``:
 
 1. **Surveillance.** Each member and each warehouse, lab and vehicle is detected with probability
    p = 1 - exp(-sorties_per_week * detect_per_sortie[role or kind] * detection_factor) (``cooperation``
-   sets the factor; 1 when bilateral). Drawn as a binomial count per (cartel, role) and per (cartel,
-   kind), then that many distinct items uniformly within the group: the same distribution as one
-   Bernoulli per item. Safe houses are never detected or listed.
+   sets the factor; 1 when bilateral), independently: within each (cartel, role) and (cartel, kind) that
+   the strategy lists, the gaps between detected items are geometric (:func:`detect`), the same
+   distribution as one Bernoulli draw per item at a cost that follows the detections, not the items.
+   Groups that are not cartels and safe houses are never detected or listed.
 2. **Target list**, only from this week's detections, in a fixed order set by the strategy (no
    optimisation): ``leadership``: leaders, then plaza bosses; ``logistics``: warehouses, labs, vehicles,
    then logistics members; ``mixed``: the two lists alternately; ``opportunistic``: everything detected, in
@@ -44,7 +45,7 @@ from cartelsim.organisation.roles import LAB, LEADER, LOGISTICS, PLAZA_BOSS, VEH
 from cartelsim.philox import uniform
 from cartelsim.policies.organisation import STRIKE_TARGETS
 
-__all__ = ["ASSET_TIER", "MEMBER_TIER", "STRATEGIES", "geometric_delay", "strike_week"]
+__all__ = ["ASSET_TIER", "MEMBER_TIER", "STRATEGIES", "detect", "geometric_delay", "strike_week"]
 
 #: Strategy codes (index into this tuple), as the ``strike_campaign`` key ``target`` names them.
 STRATEGIES: tuple[str, ...] = STRIKE_TARGETS
@@ -73,44 +74,39 @@ def geometric_delay(u, mean):  # pragma: no cover - jit
 
 
 @numba.njit(cache=True, nogil=True)
-def _pick(idx, start, n, d, mark, k0, k1, b, tag, week, out, o):  # pragma: no cover - jit
-    """Write ``d`` distinct items of a bucket (uniformly) into ``out[o:]``; leaves ``mark`` clear."""
-    if d <= 0 or n <= 0:
+def detect(idx, start, n, p, k0, k1, b, tag, week, out, o):  # pragma: no cover - jit
+    """Detect each of a bucket's ``n`` items with probability ``p``; write them into ``out[o:]``, return the new end.
+
+    Geometric skipping: the gap to the next detected item is geometric with parameter ``p``, one uniform
+    per detection (coordinates: bucket ``b``, detection number, ``tag``), so the detected set is that of
+    ``n`` independent Bernoulli(p) draws.
+    """
+    if n <= 0 or p <= 0.0:
         return o
-    if d >= n:
+    if p >= 1.0:
         for i in range(n):
             out[o + i] = idx[start + i]
         return o + n
-    take = d * 2 <= n  # else mark the n - d items to leave out
-    want = d if take else n - d
-    got = 0
+    lq = math.log1p(-p)
+    x = -1
     a = 0
-    while got < want:
-        item = idx[start + min(int(uniform(k0, k1, b, a, tag, week) * n), n - 1)]
+    while True:
+        u = uniform(k0, k1, b, a, tag, week)
         a += 1
-        if not mark[item]:
-            mark[item] = True
-            got += 1
-            if take:
-                out[o] = item
-                o += 1
-    for i in range(n):
-        item = idx[start + i]
-        if mark[item]:
-            mark[item] = False
-        elif not take:
-            out[o] = item
-            o += 1
-    return o
+        x += 1 + int(math.floor(math.log1p(-u) / lq))
+        if x >= n:
+            return o
+        out[o] = idx[start + x]
+        o += 1
 
 
 @numba.njit(cache=True, nogil=True)
 def strike_week(
     m,
     a,
-    mark,
-    det_m,
-    det_a,
+    p_member,
+    p_asset,
+    listed,
     strategy,
     n_strikes,
     success,
@@ -126,47 +122,45 @@ def strike_week(
 ):  # pragma: no cover - jit
     """One week of the chain for every experiment with an active campaign (``strategy[e] >= 0``).
 
-    ``keys`` (5, E, 2): streams pick, order, misidentified, success, rebuild. ``out`` (6, E, N) is
-    incremented: strikes, misidentified strikes, members killed, leaders killed, assets destroyed,
-    misidentified persons killed (civilians). Each leader or plaza boss killed is logged in
-    ``events[n_events[0]]`` as (experiment, cartel, cell, role, 1 = killing) for the layer's adaptation.
+    ``p_member`` (E, 7) and ``p_asset`` (E, 4): this week's detection probabilities by role and kind;
+    ``listed`` (E, N): the columns that may be listed (cartels). ``keys`` (5, E, 2): streams detect,
+    order, misidentified, success, rebuild. ``out`` (6, E, N) is incremented: strikes, misidentified
+    strikes, members killed, leaders killed, assets destroyed, misidentified persons killed (civilians).
+    Each leader or plaza boss killed is logged in ``events[n_events[0]]`` as (experiment, cartel, cell,
+    role, 1 = killing) for the layer's adaptation.
     """
-    m_role, m_cartel, b_idx, b_start = m[2], m[0], m[6], m[7]
-    a_kind, a_cartel, a_idx, a_start = a[2], a[1], a[6], a[7]
+    m_role, m_cartel, b_idx, b_start, b_count = m[2], m[0], m[6], m[7], m[8]
+    a_kind, a_cartel, a_idx, a_start, a_count = a[2], a[1], a[6], a[7], a[8]
     n_e = strategy.shape[0]
-    a_mark = np.zeros(a_kind.shape[1], np.bool_)
     for e in range(n_e):
         s = strategy[e]
         if s < 0 or n_strikes[e] <= 0:
             continue
-        nb_m = det_m.shape[1]
-        nb_a = det_a.shape[1]
+        nb_m = b_count.shape[1]
+        nb_a = a_count.shape[1]
         size = 0
         for b in range(nb_m):
-            if member_tier[s, b % 7] >= 0:
-                size += min(det_m[e, b], m[8][e, b])
+            if member_tier[s, b % 7] >= 0 and listed[e, b // 7]:
+                size += b_count[e, b]
         for b in range(nb_a):
-            if asset_tier[s, b % 4] >= 0:
-                size += min(det_a[e, b], a[8][e, b])
+            if asset_tier[s, b % 4] >= 0 and listed[e, b // 4]:
+                size += a_count[e, b]
         if size == 0:
             continue
         ids = np.empty(size, np.int64)
         is_asset = np.zeros(size, np.bool_)
         o = 0
+        k0, k1 = keys[0, e, 0], keys[0, e, 1]
         for b in range(nb_m):
-            if member_tier[s, b % 7] >= 0 and det_m[e, b] > 0:
-                d = det_m[e, b]
-                o = _pick(
-                    b_idx[e], b_start[e, b], m[8][e, b], d, mark, keys[0, e, 0], keys[0, e, 1], b, 0, week, ids, o
-                )
+            if member_tier[s, b % 7] >= 0 and listed[e, b // 7]:
+                o = detect(b_idx[e], b_start[e, b], b_count[e, b], p_member[e, b % 7], k0, k1, b, 0, week, ids, o)
         n_mem = o
         for b in range(nb_a):
-            if asset_tier[s, b % 4] >= 0 and det_a[e, b] > 0:
-                d = det_a[e, b]
-                o = _pick(
-                    a_idx[e], a_start[e, b], a[8][e, b], d, a_mark, keys[0, e, 0], keys[0, e, 1], b, 1, week, ids, o
-                )
+            if asset_tier[s, b % 4] >= 0 and listed[e, b // 4]:
+                o = detect(a_idx[e], a_start[e, b], a_count[e, b], p_asset[e, b % 4], k0, k1, b, 1, week, ids, o)
         is_asset[n_mem:o] = True
+        if o == 0:
+            continue
         key = np.empty(o)
         group = np.zeros(o, np.int64)
         for i in range(o):

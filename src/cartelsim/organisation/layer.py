@@ -79,7 +79,7 @@ STOCK_VARIABLES: tuple[str, ...] = ("n_leaders", "n_trafficking_capacity")
 
 #: Role of each ``targeted_arrests`` target, in the order of ARREST_TARGETS.
 _ARREST_ROLE = np.array([LEADER, PLAZA_BOSS, LOGISTICS], np.int64)
-_STREAMS = ("org/removals", "org/recruits", "org/arrests", "org/pick", "org/order", "org/misidentified",
+_STREAMS = ("org/removals", "org/recruits", "org/arrests", "org/detect", "org/order", "org/misidentified",
             "org/success", "org/rebuild")  # fmt: skip
 _ADAPT = ("org/refill", "org/promote", "org/fission", "org/split", "org/leader_slots", "org/kingpin")
 #: Faction columns added at a time when an experiment of the batch runs out.
@@ -416,28 +416,15 @@ class OrganisationLayer:
         x = self._acc_strikes + np.where(on, now["strikes"], 0.0) * self.scale
         n_strikes = np.where(on, np.floor(x), 0).astype(np.int64)
         self._acc_strikes = np.where(on, x - n_strikes, self._acc_strikes)
-        det_m = np.zeros(m.b_count.shape, np.int64)
-        det_a = np.zeros(a.b_count.shape, np.int64)
-        n = m.n_cartels
-        for e in np.flatnonzero(on):
-            g = self.streams.generator("org/detect", t, int(e))
-            hazard = now["sorties"][e] * now["detection_factor"][e]
-            pm = -np.expm1(-hazard * self.detect_member[e])
-            pa = -np.expm1(-hazard * self.detect_asset[e])
-            det_m[e] = g.binomial(m.b_count[e], np.tile(pm, n))
-            det_a[e] = g.binomial(a.b_count[e], np.tile(pa, n))
-        # groups that are not cartels (an insurgent group, a community police force) are never listed
-        listed = self.counted[:, :n]
-        det_m *= np.repeat(listed, 7, axis=1)
-        det_a *= np.repeat(listed, 4, axis=1)
+        hazard = np.where(on, now["sorties"] * now["detection_factor"], 0.0)[:, None]
         ev = np.zeros((int(n_strikes.sum()), 5), np.int64)
         n_ev = np.zeros(1, np.int64)
         strike_week(
             m.arrays(),
             a.arrays(),
-            m.mark,
-            det_m,
-            det_a,
+            -np.expm1(-hazard * self.detect_member),
+            -np.expm1(-hazard * self.detect_asset),
+            self.counted[:, : m.n_cartels],  # groups that are not cartels are never listed
             strategy,
             n_strikes,
             now["success"],

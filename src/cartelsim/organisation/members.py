@@ -72,7 +72,6 @@ class Members:
     g_head: np.ndarray
     g_next: np.ndarray
     g_prev: np.ndarray
-    mark: np.ndarray
     n_cartels: int
 
     @classmethod
@@ -110,7 +109,6 @@ class Members:
             g_head=np.full((n_e, max(1, n_cells), 2), -1, np.int32),
             g_next=np.full((n_e, cap), -1, np.int32),
             g_prev=np.full((n_e, cap), -1, np.int32),
-            mark=np.zeros(cap, bool),
             n_cartels=n_cartels,
         )
         for e in range(n_e):
@@ -186,7 +184,6 @@ class Members:
         self.g_next, self.g_prev = pad(self.g_next, -1), pad(self.g_prev, -1)
         self.active = pad(self.active, False)
         self.free = pad(self.free, 0)
-        self.mark = np.zeros(cap, bool)
         width = buckets.width_for(cap, self.b_start.shape[1])
         if width > self.b_idx.shape[1]:
             self.b_idx = np.concatenate([self.b_idx, np.full((n_e, width - self.b_idx.shape[1]), -1, np.int32)], 1)
@@ -256,7 +253,7 @@ def link_cells(m, e, n):  # pragma: no cover - jit
             cell_link(m, e, j)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def move_member(m, e, j, c, k, r):  # pragma: no cover - jit
     """Give member slot ``j`` of experiment ``e`` cartel ``c``, cell ``k`` and role ``r`` (a promotion, a move)."""
     cartel, cell, role, pos = m[0], m[1], m[2], m[5]
@@ -273,7 +270,7 @@ def move_member(m, e, j, c, k, r):  # pragma: no cover - jit
     cell_role[e, k, r] += 1
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def remove_member(m, e, j):  # pragma: no cover - jit
     """Remove member slot ``j`` of experiment ``e`` (``m`` is :meth:`Members.arrays`); return its role."""
     cartel, cell, role, active, pos, b_idx, b_start, b_count = m[0], m[1], m[2], m[3], m[5], m[6], m[7], m[8]
@@ -289,7 +286,7 @@ def remove_member(m, e, j):  # pragma: no cover - jit
     return r
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def add_member(m, e, c, k, r, week):  # pragma: no cover - jit
     """Add a member of cartel ``c``, cell ``k``, role ``r`` joining at recorded ``week``; return its slot."""
     cartel, cell, role, active, joined, pos, b_idx, b_start, b_count, b_cap, free, n_free, n_used, cell_role = m[:14]
