@@ -10,7 +10,7 @@ import pytest
 from cartelsim.ecosystem import EcosystemModel
 from cartelsim.network import load_network
 from cartelsim.organisation.layer import OrganisationLayer
-from cartelsim.organisation.members import Members
+from cartelsim.organisation.members import RANK_AND_FILE, Members, fenwick
 from cartelsim.params import defaults
 from cartelsim.simulation import run_weeks
 
@@ -52,11 +52,13 @@ organisation_scale = {scale}
 """
 
 
-def check_members(m: Members) -> None:
-    """Internal consistency of the member arrays, bucket index and counts."""
+def check_members(m: Members, first: np.ndarray | None = None) -> None:
+    """Internal consistency of the slots, bucket index and counts (with ``first``, the cells' offsets, also
+    that every cartel's rank and file lie in its own cells)."""
     n_e = m.cartel.shape[0]
     for e in range(n_e):
         act = np.flatnonzero(m.active[e])
+        assert not np.isin(m.role[e, act], RANK_AND_FILE).any()  # gunmen and lookouts are counts
         b = m.cartel[e, act].astype(np.int64) * 7 + m.role[e, act]
         assert (m.b_idx[e, m.pos[e, act]] == act).all()
         assert (m.b_start[e, b] <= m.pos[e, act]).all()
@@ -64,7 +66,17 @@ def check_members(m: Members) -> None:
         np.testing.assert_array_equal(np.bincount(b, minlength=m.b_count.shape[1]), m.b_count[e])
         cr = np.zeros_like(m.cell_role[e])
         np.add.at(cr, (m.cell[e, act], m.role[e, act]), 1)
-        np.testing.assert_array_equal(cr, m.cell_role[e])
+        slotted = [r for r in range(7) if r not in RANK_AND_FILE]
+        np.testing.assert_array_equal(cr[:, slotted], m.cell_role[e][:, slotted])
+        assert (m.cell_role[e] >= 0).all() and (m.rank[e] >= 0).all()
+        np.testing.assert_array_equal(m.rank[e].sum(0), m.cell_role[e][:, list(RANK_AND_FILE)].sum(0))
+        for q in range(2):  # the Fenwick trees agree with the counts
+            np.testing.assert_array_equal(m.fen[e, q], fenwick(m.cell_role[e, :, RANK_AND_FILE[q]]))
+        if first is not None:
+            per = np.add.reduceat(m.cell_role[e][:, list(RANK_AND_FILE)], first[e, :-1], axis=0)
+            empty = first[e, 1:] == first[e, :-1]
+            per[empty] = 0
+            np.testing.assert_array_equal(per, m.rank[e][: per.shape[0]])
         free = m.free[e, : m.n_free[e]]
         assert not m.active[e, free].any()
         assert len(set(free.tolist())) == free.size

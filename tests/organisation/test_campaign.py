@@ -16,12 +16,12 @@ def world():
     return generate(state, [defaults()], [9], week=0)
 
 
-def strike(m, a, strategy, n, success=1.0, misid=0.0, detect_all=True, week=5):
+def strike(m, a, cells, strategy, n, success=1.0, misid=0.0, detect_all=True, week=5):
     p = 1.0 if detect_all else 0.0
     keys = np.stack([stream_keys([1], f"k{i}") for i in range(5)])
     out = np.zeros((6, 1, 3), np.int64)
     listed = np.ones((1, m.n_cartels), bool)
-    strike_week(m.arrays(), a.arrays(), np.full((1, 7), p), np.full((1, 4), p), listed, np.array([STRATEGIES.index(strategy)]),
+    strike_week(m.arrays(), a.arrays(), cells.first, np.full((1, 7), p), np.full((1, 4), p), listed, np.array([STRATEGIES.index(strategy)]),
                 np.array([n]), np.array([success]), np.array([misid]), np.array([8.0]), keys, week, MEMBER_TIER,
                 ASSET_TIER, out, np.zeros((n, 5), np.int64), np.zeros(1, np.int64))  # fmt: skip
     return out
@@ -35,10 +35,10 @@ def test_geometric_delay_mean():
 
 
 def test_leadership_strikes_leaders_then_plaza_bosses():
-    m, _cells, a = world()
+    m, cells, a = world()
     lead = int(m.role_counts()[0, :, LEADER].sum())
     before = m.role_counts()[0].sum(0)
-    out = strike(m, a, "leadership", lead + 4)
+    out = strike(m, a, cells, "leadership", lead + 4)
     after = m.role_counts()[0].sum(0)
     assert out[0].sum() == lead + 4 == out[2].sum()
     assert out[3].sum() == lead and after[LEADER] == 0
@@ -49,23 +49,23 @@ def test_leadership_strikes_leaders_then_plaza_bosses():
 
 
 def test_nothing_detected_nothing_struck():
-    m, _cells, a = world()
-    out = strike(m, a, "opportunistic", 10, detect_all=False)
+    m, cells, a = world()
+    out = strike(m, a, cells, "opportunistic", 10, detect_all=False)
     assert out.sum() == 0
 
 
 def test_misidentified_entries_kill_civilians_only():
-    m, _cells, a = world()
+    m, cells, a = world()
     before = m.counts().copy()
-    out = strike(m, a, "leadership", 6, misid=1.0)
+    out = strike(m, a, cells, "leadership", 6, misid=1.0)
     np.testing.assert_array_equal(m.counts(), before)
     assert out[1].sum() == 6 == out[5].sum() and out[2].sum() == 0
 
 
 def test_failed_strikes_repeat_the_top_entry():
-    m, _cells, a = world()
+    m, cells, a = world()
     before = m.counts().copy()
-    out = strike(m, a, "leadership", 7, success=0.0)
+    out = strike(m, a, cells, "leadership", 7, success=0.0)
     assert out[0].sum() == 7 and out[0, 0].max() == 7  # all on the same (first) entry's cartel
     np.testing.assert_array_equal(m.counts(), before)
 
@@ -73,7 +73,7 @@ def test_failed_strikes_repeat_the_top_entry():
 def test_logistics_strikes_destroy_warehouses_first_and_they_come_back():
     m, cells, a = world()
     n_wh = int(a.kind_counts()[0, :, WAREHOUSE].sum())
-    out = strike(m, a, "logistics", n_wh + 3, week=5)
+    out = strike(m, a, cells, "logistics", n_wh + 3, week=5)
     k = a.kind_counts()[0].sum(0)
     assert out[4].sum() == n_wh + 3 and k[WAREHOUSE] == 0
     assert a.n_down[0] == n_wh + 3
@@ -86,8 +86,8 @@ def test_logistics_strikes_destroy_warehouses_first_and_they_come_back():
 
 
 def test_mixed_alternates_leadership_and_logistics():
-    m, _cells, a = world()
-    out = strike(m, a, "mixed", 6)
+    m, cells, a = world()
+    out = strike(m, a, cells, "mixed", 6)
     assert out[2].sum() == 3 and out[4].sum() == 3
 
 

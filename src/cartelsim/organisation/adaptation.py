@@ -58,11 +58,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from cartelsim.organisation.members import move_member
+from cartelsim.organisation.members import add_member, add_rank, move_member, pick_rank, rank_prefix, role_count
 from cartelsim.organisation.roles import FINANCE, GUNMAN, LEADER, LOGISTICS, LOOKOUT, PLAZA_BOSS, PRODUCTION
 from cartelsim.philox import uniform, uniform2
 
-__all__ = ["PROBES", "Episodes", "fission_probability", "leader_target", "refill"]
+__all__ = ["PROBES", "Episodes", "fission_probability", "leader_target", "open_roles", "refill"]
 
 #: Draws among the cartel's gunmen and lookouts when looking for a promotion inside a cell (a speed choice).
 PROBES = 32
@@ -93,6 +93,30 @@ def leader_target(members: np.ndarray, scale: np.ndarray, per_extra: np.ndarray,
     c = members / scale[:, None]
     lead = np.minimum(np.floor(most + 0.5)[:, None], 1.0 + np.floor(c / per_extra[:, None]))
     return np.where(members > 0, np.floor(scale[:, None] * lead + u), 0).astype(np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def open_roles(cell_role, share):  # pragma: no cover - jit
+    """Most promotions into a slot :func:`refill` can make this week, per experiment (E,).
+
+    Every cell with members beyond its leaders and plaza boss may promote a plaza boss if it has none,
+    and each specialist it lacks (its want, as :func:`refill` counts it, minus those it has).
+    """
+    n_e = cell_role.shape[0]
+    out = np.zeros(n_e, np.int64)
+    for e in range(n_e):
+        for k in range(cell_role.shape[1]):
+            nk = 0
+            for r in range(7):
+                nk += cell_role[e, k, r]
+            rest = nk - cell_role[e, k, LEADER] - cell_role[e, k, PLAZA_BOSS]
+            if rest <= 0:
+                continue
+            if cell_role[e, k, PLAZA_BOSS] == 0:
+                out[e] += 1
+            for r in (LOGISTICS, PRODUCTION, FINANCE):
+                out[e] += max(0, int(share[e, r] * rest + 0.5) - cell_role[e, k, r])
+    return out
 
 
 class Episodes:
@@ -126,13 +150,18 @@ class Episodes:
             self.x, self.end = self.x[keep], self.end[keep]
 
     def multipliers(self, cell_size: np.ndarray, cartel_size: np.ndarray, week: int) -> tuple[np.ndarray, np.ndarray]:
-        """Cartel multipliers m (E, N') and which experiments have any, from the episodes open at ``week``."""
+        """Cartel multipliers m (E, N') and which experiments have any, from the episodes open at ``week``.
+
+        ``cell_size``: members per experiment and cell (E, cells), or per cell and role (E, cells, 7).
+        """
         mult = np.ones(cartel_size.shape)
         self.prune(week)
         if not len(self):
             return mult, np.zeros(cartel_size.shape[0], bool)
         n_c = cartel_size[self.e, self.col]
-        share = np.divide(cell_size[self.e, self.cell], n_c, out=np.zeros(n_c.shape), where=n_c > 0)
+        size = cell_size[self.e, self.cell]
+        size = size.sum(-1) if size.ndim > 1 else size
+        share = np.divide(size, n_c, out=np.zeros(n_c.shape), where=n_c > 0)
         np.add.at(mult, (self.e, self.col), self.x * share)
         return mult, (mult != 1.0).any(1)
 
@@ -151,48 +180,57 @@ class Episodes:
                 self.cell[i], self.col[i] = hit
 
 
-@numba.njit(cache=True, nogil=True)
-def _promote(m, e, c, k, r, kp0, kp1, v, week):  # pragma: no cover - jit
+@numba.njit(cache=True, nogil=True, inline="always")
+def _promote(m, first, e, c, k, r, kp0, kp1, v, week, log, n_log):  # pragma: no cover - jit
     """Promote a gunman or lookout of cartel ``c`` (of cell ``k`` if one is drawn) to role ``r`` in cell ``k``.
 
     The rule of the module docstring (up to :data:`PROBES` uniform draws among the cartel's gunmen and
-    lookouts; the first in cell ``k``, else the last drawn) in its exact distribution at a cost of O(1):
-    the probes find the cell with probability 1 - (1 - n_k / n)^PROBES (n_k of the cartel's n gunmen and
-    lookouts in the cell), and then take a gunman with probability (its gunmen) / n_k, the first of the
-    cell's list of that role (members of a cell and role are interchangeable); otherwise the last probe is
-    uniform among the cartel's gunmen and lookouts outside the cell (drawn by rejection).
+    lookouts; the first in cell ``k``, else the last drawn) in its exact distribution, with one draw: the
+    probes find the cell with probability 1 - (1 - n_k / n)^PROBES (n_k of the cartel's n gunmen and
+    lookouts in the cell), and then take a gunman with probability (the cell's gunmen) / n_k; otherwise
+    the last probe is uniform among the cartel's gunmen and lookouts outside the cell. The promoted member
+    leaves the rank and file's count of its cell and takes a slot. When ``log`` has room, the promotion
+    is logged as (source cell, role, its count there before, new slot) (:mod:`cartelsim.validation`'s
+    network check follows members through promotions).
     """
-    b_idx, b_start, b_count, cell, cell_role, head = m[6], m[7], m[8], m[1], m[13], m[15]
-    ng = b_count[e, c * 7 + GUNMAN]
-    n = ng + b_count[e, c * 7 + LOOKOUT]
+    cell_role = m[13]
+    ng = role_count(m[8][e], m[16][e], c, GUNMAN)
+    n = ng + role_count(m[8][e], m[16][e], c, LOOKOUT)
     if n == 0:
         return False
     g_k = cell_role[e, k, GUNMAN]
     n_k = g_k + cell_role[e, k, LOOKOUT]
     u1, u2 = uniform2(kp0, kp1, k, v, r, week)
     if n_k > 0 and u1 < 1.0 - (1.0 - n_k / n) ** PROBES:
-        j = head[e, k, 0] if u2 * n_k < g_k else head[e, k, 1]
-    else:
-        a = 0
-        while True:
-            x = min(int(uniform(kp0, kp1, k, v, 16 + 8 * a + r, week) * n), n - 1)
-            if x < ng:
-                j = b_idx[e, b_start[e, c * 7 + GUNMAN] + x]
-            else:
-                j = b_idx[e, b_start[e, c * 7 + LOOKOUT] + x - ng]
-            if cell[e, j] != k:
-                break
-            a += 1
-    move_member(m, e, j, c, k, r)
+        src = k
+        rr = GUNMAN if u2 * n_k < g_k else LOOKOUT
+    else:  # uniform among the n - n_k outside cell k: skip the cell's own when counting
+        x = min(int(u2 * (n - n_k)), n - n_k - 1)
+        rr = GUNMAN if x < ng - g_k else LOOKOUT
+        if rr == LOOKOUT:
+            x -= ng - g_k
+        before = rank_prefix(m[15], e, rr, k) - rank_prefix(m[15], e, rr, first[e, c])
+        if x >= before:
+            x += cell_role[e, k, rr]
+        src = pick_rank(m[15], first, e, c, rr, x)
+    i = n_log[0]
+    if i < log.shape[0]:
+        log[i, 0], log[i, 1], log[i, 2] = src, rr, cell_role[e, src, rr]
+    add_rank(m[13], m[16], m[15], e, c, src, rr, -1)
+    j = add_member(m, e, c, k, r, week)
+    if i < log.shape[0]:
+        log[i, 3] = j
+        n_log[0] = i + 1
     return True
 
 
 @numba.njit(cache=True, nogil=True)
-def refill(m, first, lead_target, q, share, keys_fill, keys_pick, week, promoted):  # pragma: no cover - jit
+def refill(m, first, lead_target, q, share, keys_fill, keys_pick, week, promoted, log, n_log):  # pragma: no cover - jit
     """One week of replacement for every experiment, cartel and cell (see the module docstring).
 
     ``q`` (E, 7): this week's fill probability of an open role; ``share`` (E, 7): the specialists' shares;
-    ``promoted`` (E, N') is incremented.
+    ``promoted`` (E, N') is incremented. ``log`` (rows, 4) and ``n_log`` (1,): promotions from the rank and
+    file, logged while there is room (a zero-row ``log`` logs nothing; see :func:`_promote`).
     """
     b_idx, b_start, b_count, cell, cell_role = m[6], m[7], m[8], m[1], m[13]
     n_e, n = lead_target.shape
@@ -203,7 +241,7 @@ def refill(m, first, lead_target, q, share, keys_fill, keys_pick, week, promoted
             base = c * 7
             tot = 0
             for r in range(7):
-                tot += b_count[e, base + r]
+                tot += role_count(m[8][e], m[16][e], c, r)
             if tot == 0:
                 continue
             for v in range(lead_target[e, c] - b_count[e, base + LEADER]):
@@ -224,7 +262,7 @@ def refill(m, first, lead_target, q, share, keys_fill, keys_pick, week, promoted
                 if rest <= 0:
                     continue
                 if cell_role[e, k, PLAZA_BOSS] == 0 and uniform(kf0, kf1, k, 0, PLAZA_BOSS, week) < q[e, PLAZA_BOSS]:
-                    if _promote(m, e, c, k, PLAZA_BOSS, kp0, kp1, 0, week):
+                    if _promote(m, first, e, c, k, PLAZA_BOSS, kp0, kp1, 0, week, log, n_log):
                         promoted[e, c] += 1
                         rest -= 1
                 for r in (LOGISTICS, PRODUCTION, FINANCE):
@@ -232,6 +270,6 @@ def refill(m, first, lead_target, q, share, keys_fill, keys_pick, week, promoted
                     for v in range(want - cell_role[e, k, r]):
                         if uniform(kf0, kf1, k, v, r, week) >= q[e, r]:
                             continue
-                        if not _promote(m, e, c, k, r, kp0, kp1, v + 1, week):
+                        if not _promote(m, first, e, c, k, r, kp0, kp1, v + 1, week, log, n_log):
                             break
                         promoted[e, c] += 1

@@ -40,12 +40,12 @@ import numba
 import numpy as np
 
 from cartelsim.organisation.assets import destroy_asset
-from cartelsim.organisation.members import remove_member
-from cartelsim.organisation.roles import LAB, LEADER, LOGISTICS, PLAZA_BOSS, VEHICLE, WAREHOUSE
+from cartelsim.organisation.members import add_rank, pick_rank, remove_member, role_count
+from cartelsim.organisation.roles import GUNMAN, LAB, LEADER, LOGISTICS, LOOKOUT, PLAZA_BOSS, VEHICLE, WAREHOUSE
 from cartelsim.philox import uniform
 from cartelsim.policies.organisation import STRIKE_TARGETS
 
-__all__ = ["ASSET_TIER", "MEMBER_TIER", "STRATEGIES", "detect", "geometric_delay", "strike_week"]
+__all__ = ["ASSET_TIER", "MEMBER_TIER", "STRATEGIES", "detect", "detect_positions", "geometric_delay", "strike_week"]
 
 #: Strategy codes (index into this tuple), as the ``strike_campaign`` key ``target`` names them.
 STRATEGIES: tuple[str, ...] = STRIKE_TARGETS
@@ -101,9 +101,32 @@ def detect(idx, start, n, p, k0, k1, b, tag, week, out, o):  # pragma: no cover 
 
 
 @numba.njit(cache=True, nogil=True)
+def detect_positions(n, p, k0, k1, b, tag, week, out, o):  # pragma: no cover - jit
+    """:func:`detect` for a group kept as a count: write the detected positions ``0 .. n - 1`` into ``out[o:]``."""
+    if n <= 0 or p <= 0.0:
+        return o
+    if p >= 1.0:
+        for i in range(n):
+            out[o + i] = i
+        return o + n
+    lq = math.log1p(-p)
+    x = -1
+    a = 0
+    while True:
+        u = uniform(k0, k1, b, a, tag, week)
+        a += 1
+        x += 1 + int(math.floor(math.log1p(-u) / lq))
+        if x >= n:
+            return o
+        out[o] = x
+        o += 1
+
+
+@numba.njit(cache=True, nogil=True)
 def strike_week(
     m,
     a,
+    first,
     p_member,
     p_asset,
     listed,
@@ -122,7 +145,8 @@ def strike_week(
 ):  # pragma: no cover - jit
     """One week of the chain for every experiment with an active campaign (``strategy[e] >= 0``).
 
-    ``p_member`` (E, 7) and ``p_asset`` (E, 4): this week's detection probabilities by role and kind;
+    ``first`` (E, N + 1): the cartels' cell offsets. ``p_member`` (E, 7) and ``p_asset`` (E, 4): this week's
+    detection probabilities by role and kind;
     ``listed`` (E, N): the columns that may be listed (cartels). ``keys`` (5, E, 2): streams detect,
     order, misidentified, success, rebuild. ``out`` (6, E, N) is incremented: strikes, misidentified
     strikes, members killed, leaders killed, assets destroyed, misidentified persons killed (civilians).
@@ -132,41 +156,70 @@ def strike_week(
     m_role, m_cartel, b_idx, b_start, b_count = m[2], m[0], m[6], m[7], m[8]
     a_kind, a_cartel, a_idx, a_start, a_count = a[2], a[1], a[6], a[7], a[8]
     n_e = strategy.shape[0]
+    n_c = listed.shape[1]
     for e in range(n_e):
         s = strategy[e]
         if s < 0 or n_strikes[e] <= 0:
             continue
-        nb_m = b_count.shape[1]
-        nb_a = a_count.shape[1]
         size = 0
-        for b in range(nb_m):
-            if member_tier[s, b % 7] >= 0 and listed[e, b // 7]:
-                size += b_count[e, b]
-        for b in range(nb_a):
-            if asset_tier[s, b % 4] >= 0 and listed[e, b // 4]:
-                size += a_count[e, b]
+        for c in range(n_c):
+            if not listed[e, c]:
+                continue
+            for r in range(7):
+                if member_tier[s, r] >= 0:
+                    size += role_count(m[8][e], m[16][e], c, r)
+            for kd in range(4):
+                if asset_tier[s, kd] >= 0:
+                    size += a_count[e, c * 4 + kd]
         if size == 0:
             continue
+        # entries: kind 0 a member's slot, 1 an asset (ids: its slot), 2 a gunman or lookout (ids: its cell;
+        # coord: its position in the cartel's count, which keys its draws as a slot's number keys a slot's)
         ids = np.empty(size, np.int64)
-        is_asset = np.zeros(size, np.bool_)
+        kind = np.zeros(size, np.int64)
+        coord = np.zeros(size, np.int64)
+        cartel = np.zeros(size, np.int64)
+        role = np.zeros(size, np.int64)
         o = 0
         k0, k1 = keys[0, e, 0], keys[0, e, 1]
-        for b in range(nb_m):
-            if member_tier[s, b % 7] >= 0 and listed[e, b // 7]:
-                o = detect(b_idx[e], b_start[e, b], b_count[e, b], p_member[e, b % 7], k0, k1, b, 0, week, ids, o)
-        n_mem = o
-        for b in range(nb_a):
-            if asset_tier[s, b % 4] >= 0 and listed[e, b // 4]:
-                o = detect(a_idx[e], a_start[e, b], a_count[e, b], p_asset[e, b % 4], k0, k1, b, 1, week, ids, o)
-        is_asset[n_mem:o] = True
+        for c in range(n_c):
+            if not listed[e, c]:
+                continue
+            for r in range(7):
+                b = c * 7 + r
+                if member_tier[s, r] < 0:
+                    continue
+                o0 = o
+                if r == GUNMAN or r == LOOKOUT:
+                    o = detect_positions(
+                        role_count(m[8][e], m[16][e], c, r), p_member[e, r], k0, k1, b, 0, week, coord, o
+                    )
+                    for i in range(o0, o):
+                        ids[i] = pick_rank(m[15], first, e, c, r, coord[i])
+                        coord[i] += b << 32  # unique across groups
+                    kind[o0:o] = 2
+                else:
+                    o = detect(b_idx[e], b_start[e, b], b_count[e, b], p_member[e, r], k0, k1, b, 0, week, ids, o)
+                    coord[o0:o] = ids[o0:o]
+                cartel[o0:o] = c
+                role[o0:o] = r
+            for kd in range(4):
+                b = c * 4 + kd
+                if asset_tier[s, kd] >= 0:
+                    o0 = o
+                    o = detect(a_idx[e], a_start[e, b], a_count[e, b], p_asset[e, kd], k0, k1, b, 1, week, ids, o)
+                    kind[o0:o] = 1
+                    coord[o0:o] = ids[o0:o]
+                    cartel[o0:o] = c
+                    role[o0:o] = kd
         if o == 0:
             continue
         key = np.empty(o)
         group = np.zeros(o, np.int64)
         for i in range(o):
-            tier = asset_tier[s, a_kind[e, ids[i]]] if is_asset[i] else member_tier[s, m_role[e, ids[i]]]
+            tier = asset_tier[s, role[i]] if kind[i] == 1 else member_tier[s, role[i]]
             group[i] = tier // 10
-            key[i] = tier + uniform(keys[1, e, 0], keys[1, e, 1], ids[i], int(is_asset[i]), 0, week)
+            key[i] = tier + uniform(keys[1, e, 0], keys[1, e, 1], coord[i], kind[i], 0, week)
         order = np.argsort(key)
         if s == MIXED:  # alternate: leadership entry, logistics entry, ...
             lead = order[group[order] == 0]
@@ -187,11 +240,9 @@ def strike_week(
             if top >= o:
                 break
             i = order[top]
-            item = ids[i]
-            asset = is_asset[i]
-            c = a_cartel[e, item] if asset else m_cartel[e, item]
+            item, c = ids[i], cartel[i]
             out[0, e, c] += 1
-            wrong = uniform(keys[2, e, 0], keys[2, e, 1], item, int(asset), 0, week) < misid[e]
+            wrong = uniform(keys[2, e, 0], keys[2, e, 1], coord[i], kind[i], 0, week) < misid[e]
             hit = uniform(keys[3, e, 0], keys[3, e, 1], k, 0, 0, week) < success[e]
             if wrong:
                 out[1, e, c] += 1
@@ -199,12 +250,15 @@ def strike_week(
                 continue
             top += 1
             if wrong:
-                if not asset:
+                if kind[i] != 1:
                     out[5, e, c] += 1
-            elif asset:
+            elif kind[i] == 1:
                 u = uniform(keys[4, e, 0], keys[4, e, 1], item, 0, 0, week)
                 destroy_asset(a, e, item, week, geometric_delay(u, rebuild_mean[e]))
                 out[4, e, c] += 1
+            elif kind[i] == 2:  # a gunman or lookout of cell ``item`` (it holds every one detected there)
+                add_rank(m[13], m[16], m[15], e, c, item, role[i], -1)
+                out[2, e, c] += 1
             else:
                 r = remove_member(m, e, item)
                 out[2, e, c] += 1

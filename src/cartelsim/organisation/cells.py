@@ -28,9 +28,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
-__all__ = ["Cells", "cell_capacity"]
+__all__ = ["Cells", "cartel_capacity", "cell_capacity"]
 
 
 @dataclass
@@ -88,3 +89,20 @@ class Cells:
 def cell_capacity(logistics: np.ndarray, warehouses: np.ndarray, vehicles: np.ndarray) -> np.ndarray:
     """Trafficking capacity per cell: the share of (logistics member, warehouse, vehicle) present."""
     return ((logistics > 0).astype(np.float64) + (warehouses > 0) + (vehicles > 0)) / 3.0
+
+
+@numba.njit(cache=True, nogil=True)
+def cartel_capacity(logistics, warehouses, vehicles, first, out):  # pragma: no cover - jit
+    """:func:`cell_capacity` summed over each cartel's cells into ``out`` (E, N), in one pass.
+
+    ``logistics``, ``warehouses`` and ``vehicles``: per experiment and cell (E, cells), as strided views
+    of the members' and assets' per-cell counts; ``first``: the cartels' cell offsets.
+    """
+    n_e, n = out.shape
+    for e in range(n_e):
+        for c in range(n):
+            x = 0.0
+            for k in range(first[e, c], first[e, c + 1]):
+                x += (1.0 if logistics[e, k] > 0 else 0.0) + (1.0 if warehouses[e, k] > 0 else 0.0)
+                x += 1.0 if vehicles[e, k] > 0 else 0.0
+            out[e, c] = x / 3.0

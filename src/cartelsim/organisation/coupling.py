@@ -7,12 +7,13 @@ Every week (DESIGN.md step 3) the ecosystem's continuous flows per cartel become
   member over any horizon);
 - the cartel's count after the week is pinned to ``round(s * C_i)`` of the ecosystem's next state:
   recruits make up the difference (they enter as gunmen or lookouts, in the ratio of the two roles'
-  shares, into cells in proportion to the cells' weights); when the removals fall short of it, the type
+  shares, into cells in proportion to the cells' weights: a count per cell, :mod:`.members`); when the removals fall short of it, the type
   with the largest carried fraction removes one more. So every cartel's agents stay within rounding (half
   an agent) of s C_i at every week;
 - who is removed: one member at a time, drawn with probability proportional to its role's exposure
   weight (:func:`~cartelsim.organisation.roles.exposure`; assumption) among the cartel's current members
-  (successive sampling without replacement); within a role every member is equally likely;
+  (successive sampling without replacement); within a role every member is equally likely (a slot of
+  the role's bucket, or for the rank and file the cell that holds the x-th of them);
 - targeted arrests (``targeted_arrests``) take a share of the national incapacitation budget away from
   the proportional rule and spend it on members of one role anywhere in the country, one uniformly among
   them at a time (PROTON-OC's design: the same total effort, re-targeted); what finds no target goes back
@@ -37,7 +38,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from cartelsim.organisation.members import add_member, remove_member
+from cartelsim.organisation.members import add_rank, pick_rank, remove_member, role_count
 from cartelsim.organisation.roles import GUNMAN, LEADER, LOOKOUT, PLAZA_BOSS
 from cartelsim.philox import uniform, uniform2
 
@@ -61,14 +62,15 @@ def removal_counts(acc: np.ndarray, expected: np.ndarray, members: np.ndarray, t
     return k
 
 
-@numba.njit(cache=True, nogil=True)
-def _pick_role(counts, base, w, u):  # pragma: no cover - jit
+@numba.njit(cache=True, nogil=True, inline="always")
+def _pick_role(bc, rk, c, w, u):  # pragma: no cover - jit
     """Role drawn with probability count * weight (count alone when every weight is 0); -1 when empty."""
     tot = 0.0
     n = 0
     for r in range(7):
-        tot += counts[base + r] * w[r]
-        n += counts[base + r]
+        nr = role_count(bc, rk, c, r)
+        tot += nr * w[r]
+        n += nr
     if n == 0:
         return -1
     chosen = -1
@@ -76,7 +78,7 @@ def _pick_role(counts, base, w, u):  # pragma: no cover - jit
         x = u * tot
         acc = 0.0
         for r in range(7):
-            wr = counts[base + r] * w[r]
+            wr = role_count(bc, rk, c, r) * w[r]
             if wr > 0.0:
                 chosen = r
                 acc += wr
@@ -86,15 +88,33 @@ def _pick_role(counts, base, w, u):  # pragma: no cover - jit
         x = u * n
         acc = 0.0
         for r in range(7):
-            if counts[base + r] > 0:
+            nr = role_count(bc, rk, c, r)
+            if nr > 0:
                 chosen = r
-                acc += counts[base + r]
+                acc += nr
                 if acc > x:
                     break
     return chosen
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
+def _remove_one(m, first, e, c, t, week, keys, ev, weights):  # pragma: no cover - jit
+    """Remove one member of cartel ``c`` drawn by exposure (event ``ev`` of type ``t``); return its role (-1: none)."""
+    u1, u2 = uniform2(keys[e, 0], keys[e, 1], c, ev, t, week)
+    bc, rk = m[8][e], m[16][e]
+    r = _pick_role(bc, rk, c, weights[e, t], u1)
+    if r < 0:
+        return -1
+    nr = role_count(bc, rk, c, r)
+    p = min(int(u2 * nr), nr - 1)
+    if r == GUNMAN or r == LOOKOUT:
+        add_rank(m[13], m[16], m[15], e, c, pick_rank(m[15], first, e, c, r, p), r, -1)
+    else:
+        remove_member(m, e, m[6][e, m[7][e, c * 7 + r] + p])
+    return r
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _cell_of(cum, lo, hi, u):  # pragma: no cover - jit
     """First cell in [lo, hi) whose cumulative weight exceeds u (binary search); the last one otherwise."""
     a, b = lo, hi - 1
@@ -115,36 +135,24 @@ def apply_flows(
 
     ``removed`` (E, N, 3), ``leaders`` and ``recruits`` (E, N) are incremented.
     """
-    b_idx, b_start, b_count = m[6], m[7], m[8]
     cum, first = cells[1], cells[2]
     n_e, n = target.shape
     for e in range(n_e):
-        cnt = b_count[e]
         for c in range(n):
-            base = c * 7
             for t in range(3):
                 for ev in range(k_out[e, c, t]):
-                    u1, u2 = uniform2(keys_rm[e, 0], keys_rm[e, 1], c, ev, t, week)
-                    r = _pick_role(cnt, base, weights[e, t], u1)
+                    r = _remove_one(m, first, e, c, t, week, keys_rm, ev, weights)
                     if r < 0:
                         break
-                    nr = cnt[base + r]
-                    p = min(int(u2 * nr), nr - 1)
-                    j = b_idx[e, b_start[e, base + r] + p]
-                    remove_member(m, e, j)
                     removed[e, c, t] += 1
                     if r == LEADER:
                         leaders[e, c] += 1
             cur = 0
             for r in range(7):
-                cur += cnt[base + r]
+                cur += role_count(m[8][e], m[16][e], c, r)
             ev = k_out[e, c, 2]
             while cur > target[e, c]:  # safety net: removals short of the target (never with removal_counts)
-                u1, u2 = uniform2(keys_rm[e, 0], keys_rm[e, 1], c, ev, 2, week)
-                r = _pick_role(cnt, base, weights[e, 2], u1)
-                nr = cnt[base + r]
-                j = b_idx[e, b_start[e, base + r] + min(int(u2 * nr), nr - 1)]
-                remove_member(m, e, j)
+                r = _remove_one(m, first, e, c, 2, week, keys_rm, ev, weights)
                 removed[e, c, 2] += 1
                 if r == LEADER:
                     leaders[e, c] += 1
@@ -154,7 +162,7 @@ def apply_flows(
             for ev in range(target[e, c] - cur):
                 u1, u2 = uniform2(keys_rc[e, 0], keys_rc[e, 1], c, ev, 0, week)
                 r = LOOKOUT if u1 < p_lookout[e] else GUNMAN
-                add_member(m, e, c, _cell_of(cum[e], lo, hi, u2), r, rec_week)
+                add_rank(m[13], m[16], m[15], e, c, _cell_of(cum[e], lo, hi, u2), r, 1)
                 recruits[e, c] += 1
 
 

@@ -50,7 +50,8 @@ import numpy as np
 from cartelsim.ecosystem import Extension
 from cartelsim.network import Network, faction_groups, faction_label, faction_parent
 from cartelsim.organisation import buckets
-from cartelsim.organisation.members import cell_link, cell_unlink
+from cartelsim.organisation.members import RANK_AND_FILE, add_rank
+from cartelsim.organisation.roles import GUNMAN, LOOKOUT
 from cartelsim.recorder import row_total
 
 __all__ = ["Faction", "FactionRegistry", "faction_groups", "faction_label", "faction_parent", "move_cartel"]
@@ -247,15 +248,25 @@ class FactionRegistry:
 def move_cartel(m, e, p, cell_map, col_map):  # pragma: no cover - jit
     """Move every member of column ``p`` (experiment ``e``) to cell ``cell_map[cell]`` of column ``col_map[cell]``.
 
-    Members of a cell that ``cell_map`` leaves at -1 stay where they are. The movers leave their buckets
-    first; the new buckets then get their room in one step (:func:`~cartelsim.organisation.buckets.reserve`)
-    and each mover joins in O(1), in the order it had in its old bucket.
+    Members of a cell that ``cell_map`` leaves at -1 stay where they are. The rank and file move as counts.
+    Slotted members leave their buckets first; the new buckets then get their room in one step
+    (:func:`~cartelsim.organisation.buckets.reserve`) and each mover joins in O(1), in the order it had in
+    its old bucket.
     """
     cartel, cell, role, pos, b_idx, b_start, b_count, b_cap = m[0], m[1], m[2], m[5], m[6], m[7], m[8], m[9]
     cell_role, tail = m[13], m[14]
+    for k in range(cell_map.shape[0]):
+        if cell_map[k] >= 0:
+            for r in RANK_AND_FILE:
+                d = cell_role[e, k, r]
+                if d:
+                    add_rank(m[13], m[16], m[15], e, p, k, r, -d)
+                    add_rank(m[13], m[16], m[15], e, col_map[k], cell_map[k], r, d)
     extra = np.zeros(b_start.shape[1], np.int64)
     n_mv = 0
     for r in range(7):
+        if r == GUNMAN or r == LOOKOUT:
+            continue
         b = p * 7 + r
         for q in range(b_start[e, b], b_start[e, b] + b_count[e, b]):
             if cell_map[cell[e, b_idx[e, q]]] >= 0:
@@ -263,6 +274,8 @@ def move_cartel(m, e, p, cell_map, col_map):  # pragma: no cover - jit
     movers = np.empty(n_mv, np.int64)
     i = 0
     for r in range(7):
+        if r == GUNMAN or r == LOOKOUT:
+            continue
         b = p * 7 + r
         items = b_idx[e, b_start[e, b] : b_start[e, b] + b_count[e, b]].copy()
         for j in items:
@@ -273,11 +286,9 @@ def move_cartel(m, e, p, cell_map, col_map):  # pragma: no cover - jit
             i += 1
             buckets.remove(b_idx[e], b_start[e], b_count[e], pos[e], j, b)
             cell_role[e, k, r] -= 1
-            cell_unlink(m, e, j)
             cartel[e, j] = col_map[k]
             cell[e, j] = cell_map[k]
             cell_role[e, cell_map[k], r] += 1
-            cell_link(m, e, j)
             extra[col_map[k] * 7 + r] += 1
     buckets.reserve(b_idx[e], b_start[e], b_count[e], b_cap[e], pos[e], tail[e], extra)
     for j in movers:

@@ -35,10 +35,10 @@ import numpy as np
 from cartelsim.ecosystem import Extension, Flows
 from cartelsim.layers import Week
 from cartelsim.network import Network, load_network
-from cartelsim.organisation.adaptation import Episodes, fission_probability, leader_target, refill
+from cartelsim.organisation.adaptation import Episodes, fission_probability, leader_target, open_roles, refill
 from cartelsim.organisation.assets import Assets, rebuild
 from cartelsim.organisation.campaign import ASSET_TIER, MEMBER_TIER, strike_week
-from cartelsim.organisation.cells import Cells, cell_capacity
+from cartelsim.organisation.cells import Cells, cartel_capacity
 from cartelsim.organisation.coupling import apply_flows, removal_counts, targeted_arrests
 from cartelsim.organisation.factions import FactionRegistry, move_cartel
 from cartelsim.organisation.generate import generate
@@ -82,6 +82,7 @@ _ARREST_ROLE = np.array([LEADER, PLAZA_BOSS, LOGISTICS], np.int64)
 _STREAMS = ("org/removals", "org/recruits", "org/arrests", "org/detect", "org/order", "org/misidentified",
             "org/success", "org/rebuild")  # fmt: skip
 _ADAPT = ("org/refill", "org/promote", "org/fission", "org/split", "org/leader_slots", "org/kingpin")
+_NO_LOG = np.zeros((0, 4), np.int64)
 #: Faction columns added at a time when an experiment of the batch runs out.
 GROW_COLUMNS = 16
 
@@ -232,12 +233,15 @@ class OrganisationLayer:
     def capacity(self) -> np.ndarray:
         """Trafficking capacity per experiment and cartel (cell-equivalents, in members' scale): (E, N)."""
         assert self.members is not None and self.cells is not None and self.assets is not None
-        per_cell = cell_capacity(
+        out = np.zeros((self.members.cell_role.shape[0], self.cells.first.shape[1] - 1))
+        cartel_capacity(
             self.members.cell_role[:, :, LOGISTICS],
             self.assets.cell_kind[:, :, WAREHOUSE],
             self.assets.cell_kind[:, :, VEHICLE],
+            self.cells.first,
+            out,
         )
-        return self.cells.per_cartel(per_cell) / self.scale[:, None]
+        return out / self.scale[:, None]
 
     def queue_removals(self, counts: np.ndarray, killing: np.ndarray, cartel: np.ndarray | None = None) -> None:
         """Remove leaders at the next :meth:`step`, beyond the ecosystem's flows (the backcast, validation).
@@ -298,7 +302,6 @@ class OrganisationLayer:
         expected = np.stack([generic_inc, flows.deaths, flows.exits], axis=2) * s[:, :, None]
         members_now = m.counts()
         k = removal_counts(self._acc, expected, members_now, target)
-        m.ensure_room(np.maximum(target - members_now + k.sum(2), 0).sum(1))
         removed = np.zeros((n_e, n, 3), np.int64)
         recruits = np.zeros((n_e, n), np.int64)
         apply_flows(
@@ -341,6 +344,7 @@ class OrganisationLayer:
         assert m is not None and cells is not None and self.lead_u is not None
         need = leader_target(m.counts(), self.scale, self.lead_extra, self.lead_max, self.lead_u)
         promoted = np.zeros(need.shape, np.int64)
+        m.ensure_room(open_roles(m.cell_role, self.shares))
         refill(
             m.arrays(),
             cells.first,
@@ -351,6 +355,8 @@ class OrganisationLayer:
             self.keys["org/promote"],
             t,
             promoted,
+            _NO_LOG,
+            np.zeros(1, np.int64),
         )
 
     def _retarget(
@@ -409,8 +415,8 @@ class OrganisationLayer:
 
     def _campaign(self, t: int, now: dict[str, np.ndarray], out: np.ndarray, events: list[np.ndarray]) -> np.ndarray:
         """Surveillance, target list and strikes; return bystanders killed per experiment and cartel."""
-        m, a = self.members, self.assets
-        assert m is not None and a is not None
+        m, a, cells = self.members, self.assets, self.cells
+        assert m is not None and a is not None and cells is not None
         strategy = now["strategy"]
         on = strategy >= 0
         x = self._acc_strikes + np.where(on, now["strikes"], 0.0) * self.scale
@@ -422,6 +428,7 @@ class OrganisationLayer:
         strike_week(
             m.arrays(),
             a.arrays(),
+            cells.first,
             -np.expm1(-hazard * self.detect_member),
             -np.expm1(-hazard * self.detect_asset),
             self.counted[:, : m.n_cartels],  # groups that are not cartels are never listed
@@ -626,7 +633,7 @@ class OrganisationLayer:
         assert m is not None
         counts = m.counts().astype(np.float64)
         if len(self.episodes):
-            mult, any_mult = self.episodes.multipliers(m.cell_role.sum(2), counts, week)
+            mult, any_mult = self.episodes.multipliers(m.cell_role, counts, week)
         else:
             mult, any_mult = np.ones(counts.shape), np.zeros(counts.shape[0], bool)
         self._extension = self.registry.extension(mult, any_mult)

@@ -1,14 +1,22 @@
-"""Synthetic members: plain arrays with the ensemble axis first, padded to a common capacity.
+"""Synthetic members: a slot per leader, plaza boss and specialist, counts per cell for gunmen and lookouts.
 
-Each experiment's row holds its agents in slots: ``cartel``, ``cell`` (index into that experiment's
-cells), ``role`` (see :mod:`~cartelsim.organisation.roles`), ``active`` and ``joined`` (recorded week the
-agent joined; -1 for those generated at the start). Removed agents stay in their slot, inactive, until a
-recruit reuses it (last freed, first reused). A bucket index per (cartel, role) lets the weekly step pick
-members in O(1) (:mod:`~cartelsim.organisation.buckets`); ``cell_role`` counts active members per cell
-and role; a list per cell and role of its gunmen and of its lookouts (``g_head``, ``g_next``, ``g_prev``:
-a doubly linked list through the slots) finds one of them in O(1), for promotions inside a cell. Members
-of one cell and role are interchangeable (nothing else tells them apart), so which one of them a
-promotion takes changes no outcome's distribution. Agents are synthetic: they describe no one.
+Members of one cell and role are interchangeable: nothing in the model tells two of them apart. The
+layer therefore keeps two kinds of record, with the ensemble axis first:
+
+- **slots** for the roles that are few and act on their own (leaders, plaza bosses, logistics, production
+  and finance members): ``cartel``, ``cell`` (index into that experiment's cells), ``role`` (see
+  :mod:`~cartelsim.organisation.roles`), ``active`` and ``joined`` (recorded week the member took its
+  slot, by recruitment or promotion; -1 for those generated at the start), padded to a common capacity.
+  A removed member's slot stays inactive until a promotion reuses it (last freed, first reused). A bucket
+  index per (cartel, role) picks a slot in O(1) (:mod:`~cartelsim.organisation.buckets`);
+- **counts** for the rank and file (gunmen and lookouts, about two thirds of all members):
+  ``cell_role[e, k, r]``, with a Fenwick tree per experiment and role over the cells (``fen``), so that
+  "a uniformly random gunman of cartel c" is drawn in O(log cells) as the cell holding the x-th of them.
+
+``cell_role`` counts every role (slots included); ``b_count[e, c * 7 + r]`` counts a cartel's slots of
+each role and ``rank[e, c, r - GUNMAN]`` its rank and file; :meth:`Members.role_counts` reads both. The weekly step's cost
+follows its events: a recruit or a rank-and-file removal changes three counters and a tree path, and
+nothing scans the members. Agents are synthetic: they describe no one.
 
 Examples
 --------
@@ -20,6 +28,8 @@ Examples
 [[2, 1]]
 >>> m.role_counts()[0, 0].tolist()
 [1, 0, 1, 0, 0, 0, 0]
+>>> int(m.n_used[0])  # the gunman has no slot
+2
 
 """
 
@@ -34,7 +44,37 @@ import numpy as np
 from cartelsim.organisation import buckets
 from cartelsim.organisation.roles import GUNMAN, LOOKOUT, N_ROLES
 
-__all__ = ["Members", "add_member", "cell_link", "cell_unlink", "move_member", "remove_member"]
+__all__ = [
+    "RANK_AND_FILE",
+    "Members",
+    "add_member",
+    "add_rank",
+    "fenwick",
+    "move_member",
+    "pick_rank",
+    "rank_prefix",
+    "remove_member",
+    "role_count",
+]
+
+#: Roles kept as counts per cell (gunmen, lookouts); their index in ``fen`` is ``role - GUNMAN``.
+RANK_AND_FILE: tuple[int, int] = (GUNMAN, LOOKOUT)
+
+
+def fenwick(counts: np.ndarray) -> np.ndarray:
+    """Fenwick tree (1-based, length n + 1) of ``counts`` along the last axis.
+
+    >>> fenwick(np.array([1, 2, 3, 4])).tolist()
+    [0, 1, 3, 3, 10]
+    """
+    c = np.asarray(counts, np.int64)
+    n = c.shape[-1]
+    p = np.zeros((*c.shape[:-1], n + 1), np.int64)
+    np.cumsum(c, axis=-1, out=p[..., 1:])
+    i = np.arange(1, n + 1)
+    out = np.zeros_like(p)
+    out[..., 1:] = p[..., i] - p[..., i - (i & -i)]
+    return out.astype(np.int32)
 
 
 @dataclass
@@ -44,13 +84,21 @@ class Members:
     Attributes
     ----------
     cartel, cell, joined : ndarray of int32, shape (E, capacity)
-        Cartel index (model order), cell index and recorded week joined (-1: present at the start).
+        Cartel index (model order), cell index and recorded week the member took its slot (-1: present at
+        the start), for slotted members.
     role : ndarray of int8, shape (E, capacity)
         Role code.
     active : ndarray of bool, shape (E, capacity)
-        True for current members (a removed member's slot is inactive until reused).
+        True for a slot that holds a current member.
+    cell_role : ndarray of int32, shape (E, cells, 7)
+        Current members per cell and role (every role).
+    fen : ndarray of int32, shape (E, 2, cells + 1)
+        Fenwick trees of ``cell_role[..., GUNMAN]`` and ``cell_role[..., LOOKOUT]`` over the cells.
+    rank : ndarray of int32, shape (E, N, 2)
+        Gunmen and lookouts per cartel.
     n_cartels : int
-        Cartels (N); bucket ``c * 7 + r`` holds cartel c's members of role r.
+        Cartels (N); bucket ``c * 7 + r`` holds cartel c's slots of role r (the rank-and-file buckets stay
+        empty).
 
     """
 
@@ -69,9 +117,8 @@ class Members:
     n_used: np.ndarray
     cell_role: np.ndarray
     b_tail: np.ndarray
-    g_head: np.ndarray
-    g_next: np.ndarray
-    g_prev: np.ndarray
+    fen: np.ndarray
+    rank: np.ndarray
     n_cartels: int
 
     @classmethod
@@ -86,10 +133,13 @@ class Members:
     ) -> Members:
         """Build the batch's arrays from each experiment's (cartel, cell, role) per agent."""
         n_e = len(cartel)
-        sizes = [len(c) for c in cartel]
+        roles = [np.asarray(r, np.int64) for r in role]
+        slotted = [(r != GUNMAN) & (r != LOOKOUT) for r in roles]
+        sizes = [int(s.sum()) for s in slotted]
         cap = int(max(sizes, default=0) * headroom) + 1024
         nb = n_cartels * N_ROLES
         width = buckets.width_for(cap, nb)
+        n_cells = max(1, n_cells)
         m = cls(
             cartel=np.full((n_e, cap), -1, np.int32),
             cell=np.full((n_e, cap), -1, np.int32),
@@ -104,28 +154,29 @@ class Members:
             free=np.zeros((n_e, cap), np.int32),
             n_free=np.zeros(n_e, np.int64),
             n_used=np.array(sizes, np.int64),
-            cell_role=np.zeros((n_e, max(1, n_cells), N_ROLES), np.int32),
+            cell_role=np.zeros((n_e, n_cells, N_ROLES), np.int32),
             b_tail=np.zeros((n_e, 1), np.int64),
-            g_head=np.full((n_e, max(1, n_cells), 2), -1, np.int32),
-            g_next=np.full((n_e, cap), -1, np.int32),
-            g_prev=np.full((n_e, cap), -1, np.int32),
+            fen=np.zeros((n_e, 2, n_cells + 1), np.int32),
+            rank=np.zeros((n_e, n_cartels, 2), np.int32),
             n_cartels=n_cartels,
         )
         for e in range(n_e):
-            k = sizes[e]
-            m.cartel[e, :k] = cartel[e]
-            m.cell[e, :k] = cell[e]
-            m.role[e, :k] = role[e]
+            k, s = sizes[e], slotted[e]
+            ca, ce = np.asarray(cartel[e], np.int64), np.asarray(cell[e], np.int64)
+            m.cartel[e, :k] = ca[s]
+            m.cell[e, :k] = ce[s]
+            m.role[e, :k] = roles[e][s]
             m.active[e, :k] = True
             bucket = np.full(cap, -1, np.int64)
-            bucket[:k] = np.asarray(cartel[e], np.int64) * N_ROLES + np.asarray(role[e], np.int64)
+            bucket[:k] = ca[s] * N_ROLES + roles[e][s]
             idx, start, count, bcap, pos = buckets.build(bucket, nb, width)
             m.b_idx[e], m.b_start[e], m.b_count[e], m.b_cap[e], m.pos[e] = idx, start, count, bcap, pos
             m.b_tail[e, 0] = buckets.tail_of(start, bcap)
-            flat = np.asarray(cell[e], np.int64) * N_ROLES + np.asarray(role[e], np.int64)
+            for q, r in enumerate(RANK_AND_FILE):
+                m.rank[e, :, q] = np.bincount(ca[roles[e] == r], minlength=n_cartels)
+            flat = ce * N_ROLES + roles[e]
             m.cell_role[e] = np.bincount(flat, minlength=m.cell_role[e].size).reshape(m.cell_role[e].shape)
-        for e in range(n_e):
-            link_cells(m.arrays(), e, sizes[e])
+        m.refresh_fenwick()
         return m
 
     @property
@@ -151,23 +202,33 @@ class Members:
             self.n_used,
             self.cell_role,
             self.b_tail,
-            self.g_head,
-            self.g_next,
-            self.g_prev,
+            self.fen,
+            self.rank,
         )
+
+    def refresh_fenwick(self) -> None:
+        """Rebuild the rank and file's Fenwick trees from ``cell_role`` (after the cells grew)."""
+        rank = np.moveaxis(self.cell_role[:, :, GUNMAN : LOOKOUT + 1], 2, 1)
+        self.fen = fenwick(rank)
 
     def role_counts(self) -> np.ndarray:
         """Active members per experiment, cartel and role: shape (E, N, 7)."""
-        return self.b_count.reshape(self.b_count.shape[0], self.n_cartels, N_ROLES).astype(np.int64)
+        out = self.b_count.reshape(self.b_count.shape[0], self.n_cartels, N_ROLES).astype(np.int64)
+        out[:, :, GUNMAN : LOOKOUT + 1] = self.rank
+        return out
 
     def counts(self) -> np.ndarray:
         """Active members per experiment and cartel: shape (E, N)."""
         return self.role_counts().sum(2)
 
-    def ensure_room(self, extra: np.ndarray) -> None:
-        """Grow every array so that each experiment can take ``extra[e]`` more members."""
-        room = self.n_free + (self.capacity - self.n_used)
-        if (room >= extra).all():
+    def room(self) -> np.ndarray:
+        """Free slots per experiment."""
+        return self.n_free + (self.capacity - self.n_used)
+
+    def ensure_room(self, extra: np.ndarray | int) -> None:
+        """Grow every slot array so that each experiment can take ``extra[e]`` more slotted members."""
+        extra = np.broadcast_to(np.asarray(extra, np.int64), self.n_used.shape)
+        if (self.room() >= extra).all():
             return
         need = int((self.n_used + np.maximum(extra - self.n_free, 0)).max())
         cap = int(need * 1.25) + 1024
@@ -181,7 +242,6 @@ class Members:
             pad(a, -1) for a in (self.cartel, self.cell, self.joined, self.pos)
         )
         self.role = pad(self.role, -1)
-        self.g_next, self.g_prev = pad(self.g_next, -1), pad(self.g_prev, -1)
         self.active = pad(self.active, False)
         self.free = pad(self.free, 0)
         width = buckets.width_for(cap, self.b_start.shape[1])
@@ -199,6 +259,7 @@ class Members:
             self.b_start = np.concatenate([self.b_start, np.zeros((n_e, nb), self.b_start.dtype)], 1)
             self.b_count = np.concatenate([self.b_count, np.zeros((n_e, nb), self.b_count.dtype)], 1)
             self.b_cap = np.concatenate([self.b_cap, np.zeros((n_e, nb), self.b_cap.dtype)], 1)
+            self.rank = np.concatenate([self.rank, np.zeros((n_e, extra_cartels, 2), self.rank.dtype)], 1)
             self.n_cartels += extra_cartels
             width = buckets.width_for(self.capacity, self.b_start.shape[1])
             if width > self.b_idx.shape[1]:
@@ -207,65 +268,87 @@ class Members:
         if extra_cells:
             pad = np.zeros((n_e, extra_cells, N_ROLES), self.cell_role.dtype)
             self.cell_role = np.concatenate([self.cell_role, pad], 1)
-            self.g_head = np.concatenate([self.g_head, np.full((n_e, extra_cells, 2), -1, np.int32)], 1)
+            self.refresh_fenwick()
+
+
+# -- the rank and file: counts per cell with a Fenwick tree per role --------------------------------------
+@numba.njit(cache=True, nogil=True, inline="always")
+def add_rank(cell_role, rank, fen, e, c, k, r, d):  # pragma: no cover - jit
+    """Add ``d`` (negative: remove) rank-and-file members of role ``r`` to cell ``k`` of cartel ``c``.
+
+    The arrays are ``m[13]``, ``m[16]`` and ``m[15]`` of :meth:`Members.arrays` (the helpers of the hot
+    paths take arrays, not the tuple: a tuple handed on costs a reference count per array and call).
+    """
+    cell_role[e, k, r] += d
+    rank[e, c, r - GUNMAN] += d
+    f = fen[e, r - GUNMAN]
+    i = k + 1
+    n = f.shape[0]
+    while i < n:
+        f[i] += d
+        i += i & (-i)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def cell_link(m, e, j):  # pragma: no cover - jit
-    """Put slot ``j`` (a gunman or a lookout; any other role is left alone) first in its cell's list."""
-    r = m[2][e, j]
-    if r != GUNMAN and r != LOOKOUT:
-        return
-    head, nxt, prv = m[15], m[16], m[17]
-    k = m[1][e, j]
-    q = r - GUNMAN
-    h = head[e, k, q]
-    nxt[e, j] = h
-    prv[e, j] = -1
-    if h >= 0:
-        prv[e, h] = j
-    head[e, k, q] = j
+def rank_prefix(fen, e, r, k):  # pragma: no cover - jit
+    """Rank-and-file members of role ``r`` in cells ``0 .. k - 1`` of experiment ``e`` (``fen``: ``m[15]``)."""
+    f = fen[e, r - GUNMAN]
+    s = 0
+    i = k
+    while i > 0:
+        s += f[i]
+        i -= i & (-i)
+    return s
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def cell_unlink(m, e, j):  # pragma: no cover - jit
-    """Take slot ``j`` out of its cell's list (gunmen and lookouts only)."""
-    r = m[2][e, j]
-    if r != GUNMAN and r != LOOKOUT:
-        return
-    head, nxt, prv = m[15], m[16], m[17]
-    a, b = prv[e, j], nxt[e, j]
-    if a >= 0:
-        nxt[e, a] = b
-    else:
-        head[e, m[1][e, j], r - GUNMAN] = b
-    if b >= 0:
-        prv[e, b] = a
-    nxt[e, j] = -1
-    prv[e, j] = -1
+def role_count(b_count, rank, c, r):  # pragma: no cover - jit
+    """Members of role ``r`` in cartel ``c``, from one experiment's ``b_count`` and ``rank`` rows (``m[8][e]``,
+    ``m[16][e]``)."""
+    if r == GUNMAN or r == LOOKOUT:
+        return rank[c, r - GUNMAN]
+    return b_count[c * 7 + r]
 
 
-@numba.njit(cache=True, nogil=True)
-def link_cells(m, e, n):  # pragma: no cover - jit
-    """Build experiment ``e``'s per-cell lists from its first ``n`` slots."""
-    for j in range(n):
-        if m[3][e, j]:
-            cell_link(m, e, j)
+@numba.njit(cache=True, nogil=True, inline="always")
+def pick_rank(fen, first, e, c, r, x):  # pragma: no cover - jit
+    """The cell of cartel ``c`` that holds its ``x``-th (0-based) rank-and-file member of role ``r``.
+
+    Counting the members cell by cell in cell order (``first``: the cartel's cell offsets), as a uniform
+    position in the cartel's bucket would: a uniform ``x`` gives each member the same chance.
+    """
+    f = fen[e, r - GUNMAN]
+    x += rank_prefix(fen, e, r, first[e, c])
+    n = f.shape[0] - 1
+    step = 1
+    while step * 2 <= n:
+        step *= 2
+    p = 0
+    while step > 0:
+        q = p + step
+        if q <= n and f[q] <= x:
+            p = q
+            x -= f[q]
+        step //= 2
+    return p
 
 
+# -- slots ----------------------------------------------------------------------------------------------
 @numba.njit(cache=True, nogil=True, inline="always")
 def move_member(m, e, j, c, k, r):  # pragma: no cover - jit
     """Give member slot ``j`` of experiment ``e`` cartel ``c``, cell ``k`` and role ``r`` (a promotion, a move)."""
     cartel, cell, role, pos = m[0], m[1], m[2], m[5]
     b_idx, b_start, b_count, b_cap, cell_role, tail = m[6], m[7], m[8], m[9], m[13], m[14]
+    if r == GUNMAN or r == LOOKOUT:  # to the rank and file: the slot is freed
+        remove_member(m, e, j)
+        add_rank(m[13], m[16], m[15], e, c, k, r, 1)
+        return
     r0 = role[e, j]
     buckets.remove(b_idx[e], b_start[e], b_count[e], pos[e], j, cartel[e, j] * 7 + r0)
     cell_role[e, cell[e, j], r0] -= 1
-    cell_unlink(m, e, j)
     cartel[e, j] = c
     cell[e, j] = k
     role[e, j] = r
-    cell_link(m, e, j)
     buckets.add(b_idx[e], b_start[e], b_count[e], b_cap[e], pos[e], tail[e], j, c * 7 + r)
     cell_role[e, k, r] += 1
 
@@ -278,7 +361,6 @@ def remove_member(m, e, j):  # pragma: no cover - jit
     r = role[e, j]
     b = cartel[e, j] * 7 + r
     buckets.remove(b_idx[e], b_start[e], b_count[e], pos[e], j, b)
-    cell_unlink(m, e, j)
     active[e, j] = False
     cell_role[e, cell[e, j], r] -= 1
     free[e, n_free[e]] = j
@@ -288,20 +370,28 @@ def remove_member(m, e, j):  # pragma: no cover - jit
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def add_member(m, e, c, k, r, week):  # pragma: no cover - jit
-    """Add a member of cartel ``c``, cell ``k``, role ``r`` joining at recorded ``week``; return its slot."""
+    """Add a member of cartel ``c``, cell ``k``, role ``r`` at recorded ``week``; return its slot (-1: rank and file).
+
+    Raises ValueError when a slotted member finds no free slot (the caller keeps room,
+    :meth:`Members.ensure_room`).
+    """
+    if r == GUNMAN or r == LOOKOUT:
+        add_rank(m[13], m[16], m[15], e, c, k, r, 1)
+        return -1
     cartel, cell, role, active, joined, pos, b_idx, b_start, b_count, b_cap, free, n_free, n_used, cell_role = m[:14]
     if n_free[e] > 0:
         n_free[e] -= 1
         j = free[e, n_free[e]]
-    else:
+    elif n_used[e] < cartel.shape[1]:
         j = n_used[e]
         n_used[e] += 1
+    else:
+        raise ValueError("organisation layer: no free member slot (Members.ensure_room was not called)")
     cartel[e, j] = c
     cell[e, j] = k
     role[e, j] = r
     active[e, j] = True
     joined[e, j] = week
-    cell_link(m, e, j)
     buckets.add(b_idx[e], b_start[e], b_count[e], b_cap[e], pos[e], m[14][e], j, c * 7 + r)
     cell_role[e, k, r] += 1
     return j

@@ -43,15 +43,23 @@ REWIRED = 2
 
 
 def _adjacency(t: Ties, nodes: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Symmetric 0/1 adjacency over ``nodes`` (member slots) and the slot-to-row index."""
-    index = np.full(int(max(nodes.max(initial=-1), t.src.max(initial=-1), t.dst.max(initial=-1))) + 1, -1)
-    index[nodes] = np.arange(nodes.size)
-    a, b = index[t.src], index[t.dst]
+    """Symmetric 0/1 adjacency over ``nodes`` (node ids, :func:`~cartelsim.organisation.ties.nodes`) and the
+    sorted ids with each one's row."""
+    order = np.argsort(nodes, kind="stable")
+    ids = np.asarray(nodes, np.int64)[order]
+
+    def row(x: np.ndarray) -> np.ndarray:
+        if ids.size == 0:
+            return np.full(x.shape, -1)
+        i = np.minimum(np.searchsorted(ids, x), ids.size - 1)
+        return np.where(ids[i] == x, order[i], -1)
+
+    a, b = row(t.src), row(t.dst)
     keep = (a >= 0) & (b >= 0) & (a != b)
     a, b = a[keep], b[keep]
     m = sp.csr_matrix((np.ones(2 * a.size), (np.concatenate([a, b]), np.concatenate([b, a]))), (nodes.size,) * 2)
     m.data[:] = 1.0
-    return m, index
+    return m, ids
 
 
 def efficiency(t: Ties, nodes: np.ndarray) -> float:

@@ -1,7 +1,8 @@
 """Ties between synthetic members as columnar edge arrays (``models/organisation.md``).
 
 Two kinds, built from the current member arrays of one experiment (so they always agree with who is a
-member now):
+member now). Gunmen and lookouts are counts per cell in the layer (:mod:`.members`); here each is a node
+with the id :func:`rank_id` (cell, role, its number in the cell's count), above every slot number:
 
 - **hierarchy** (kind 0): each leader to each plaza boss of its cartel, and each plaza boss to every other
   member of its cell;
@@ -31,12 +32,40 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from cartelsim.organisation.members import Members
-from cartelsim.organisation.roles import FINANCE, LEADER, LOGISTICS, PLAZA_BOSS, PRODUCTION
+from cartelsim.organisation.members import RANK_AND_FILE, Members
+from cartelsim.organisation.roles import FINANCE, GUNMAN, LEADER, LOGISTICS, PLAZA_BOSS, PRODUCTION
 
-__all__ = ["HIERARCHY", "VALUE_CHAIN", "Ties", "ties", "to_sparse"]
+__all__ = ["HIERARCHY", "RANK_BASE", "VALUE_CHAIN", "Ties", "nodes", "rank_id", "ties", "to_sparse"]
 
 HIERARCHY, VALUE_CHAIN = 0, 1
+#: Node ids of gunmen and lookouts start here (slot numbers stay below); :func:`rank_id`.
+RANK_BASE = 1 << 40
+_STRIDE = 1 << 24  # most members of one role in one cell
+
+
+def rank_id(cell: np.ndarray, role: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """Node id of the ``i``-th gunman or lookout (``role``) of ``cell``: stable while the ones before it stay."""
+    return RANK_BASE + (np.asarray(cell, np.int64) * 2 + (np.asarray(role, np.int64) - GUNMAN)) * _STRIDE + i
+
+
+def _rank(members: Members, e: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node ids, cells and roles of experiment ``e``'s gunmen and lookouts."""
+    ids, cells, roles = [], [], []
+    for r in RANK_AND_FILE:
+        n = members.cell_role[e, :, r].astype(np.int64)
+        cell = np.repeat(np.arange(n.size), n)
+        i = np.arange(cell.size) - np.repeat(np.cumsum(n) - n, n)
+        ids.append(rank_id(cell, np.full(cell.size, r), i))
+        cells.append(cell)
+        roles.append(np.full(cell.size, r))
+    return np.concatenate(ids), np.concatenate(cells), np.concatenate(roles)
+
+
+def nodes(members: Members, experiment: int) -> np.ndarray:
+    """Every current member of one experiment as a node id: active slots, then gunmen and lookouts."""
+    return np.concatenate([np.flatnonzero(members.active[experiment]), _rank(members, experiment)[0]])
+
+
 _CHAIN = ((LOGISTICS, PRODUCTION), (PRODUCTION, FINANCE), (LOGISTICS, FINANCE))
 
 
@@ -67,10 +96,12 @@ def _pairs(a_slots: np.ndarray, a_group: np.ndarray, b_slots: np.ndarray, b_grou
 def ties(members: Members, experiment: int) -> Ties:
     """Return the ties among the active members of one experiment (see the module docstring)."""
     e = experiment
-    act = np.flatnonzero(members.active[e])
-    role = members.role[e, act]
-    cell = members.cell[e, act].astype(np.int64)
-    cartel = members.cartel[e, act].astype(np.int64)
+    slots = np.flatnonzero(members.active[e])
+    r_ids, r_cell, r_role = _rank(members, e)
+    act = np.concatenate([slots, r_ids])
+    role = np.concatenate([members.role[e, slots].astype(np.int64), r_role])
+    cell = np.concatenate([members.cell[e, slots].astype(np.int64), r_cell])
+    cartel = np.concatenate([members.cartel[e, slots].astype(np.int64), np.full(r_ids.size, -1)])  # unused
 
     def sel(r: int) -> np.ndarray:
         return role == r
@@ -93,9 +124,9 @@ def ties(members: Members, experiment: int) -> Ties:
     return Ties(edges[0].astype(np.int64), edges[1].astype(np.int64), np.concatenate(kinds))
 
 
-def to_sparse(t: Ties, n: int) -> sp.csr_matrix:
-    """Symmetric adjacency matrix over ``n`` member slots (1 per tie)."""
-    data = np.ones(2 * t.src.size)
-    rows = np.concatenate([t.src, t.dst])
-    cols = np.concatenate([t.dst, t.src])
-    return sp.csr_matrix((data, (rows, cols)), shape=(n, n))
+def to_sparse(t: Ties, node_ids: np.ndarray) -> sp.csr_matrix:
+    """Symmetric adjacency matrix over ``node_ids`` (sorted; :func:`nodes`), in their order (1 per tie)."""
+    ids = np.asarray(node_ids, np.int64)
+    rows = np.searchsorted(ids, np.concatenate([t.src, t.dst]))
+    cols = np.searchsorted(ids, np.concatenate([t.dst, t.src]))
+    return sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(ids.size, ids.size))

@@ -111,22 +111,27 @@ def duijn_recovery(members: float = 1000.0, share: float = 0.02, weeks: int = 52
     with ``rewire_probability`` by ``rewiring_rule``); ``recovered`` (rewired, and ``weeks`` weeks of the
     layer's replacement: open roles refilled by promotion, their ties following the roles).
     """
-    from cartelsim.organisation.adaptation import refill
+    from cartelsim.organisation.adaptation import open_roles, refill
     from cartelsim.organisation.generate import generate
     from cartelsim.organisation.members import remove_member
     from cartelsim.organisation.rewiring import REWIRED, density, efficiency, remove_and_rewire
     from cartelsim.organisation.roles import LEADER, role_shares
-    from cartelsim.organisation.ties import Ties, ties
+    from cartelsim.organisation.ties import RANK_BASE, Ties, rank_id, ties
+    from cartelsim.organisation.ties import nodes as node_ids
     from cartelsim.params import defaults
     from cartelsim.philox import stream_keys
 
     p = defaults({"organisation_scale": 1.0})
     m, cells, _ = generate(np.array([[members]]), [p], [seed], week=0)
     t0 = ties(m, 0)
-    nodes = np.flatnonzero(m.active[0])
-    deg = np.bincount(np.concatenate([t0.src, t0.dst]), minlength=m.capacity)[nodes]
+    nodes = node_ids(m, 0)
+    ends, n_ties = np.unique(np.concatenate([t0.src, t0.dst]), return_counts=True)
+    at = np.minimum(np.searchsorted(ends, nodes), ends.size - 1)
+    deg = np.where(ends[at] == nodes, n_ties[at], 0)
     k = max(1, round(share * nodes.size))
     top = nodes[np.argsort(-deg, kind="stable")[:k]]
+    if (top >= RANK_BASE).any():
+        raise ValueError("duijn_recovery removes slotted members only (a gunman or lookout has one tie)")
     rest = np.setdiff1d(nodes, top)
     rng = np.random.default_rng(seed)
     lost = remove_and_rewire(t0, nodes, top, 0.0, 0, rng)
@@ -139,8 +144,26 @@ def duijn_recovery(members: float = 1000.0, share: float = 0.02, weeks: int = 52
     q[0, 1] = 1.0 / p["replacement_plaza_boss_weeks"]
     q[0, 4:] = 1.0 / p["replacement_cell_role_weeks"]
     keys_f, keys_p = stream_keys([seed], "org/refill"), stream_keys([seed], "org/promote")
+    log, n_log = np.zeros((100_000, 4), np.int64), np.zeros(1, np.int64)
     for w in range(weeks):
-        refill(m.arrays(), cells.first, need, q, role_shares(p)[None, :], keys_f, keys_p, w, np.zeros((1, 1), np.int64))
+        m.ensure_room(open_roles(m.cell_role, role_shares(p)[None, :]))
+        refill(m.arrays(), cells.first, need, q, role_shares(p)[None, :], keys_f, keys_p, w, np.zeros((1, 1), np.int64),
+               log, n_log)  # fmt: skip
+    if n_log[0] == log.shape[0]:
+        raise RuntimeError("duijn_recovery: the promotion log is full")
+    # a gunman or lookout promoted keeps the ties they re-formed: their node id becomes their new slot
+    done = log[: n_log[0]]
+    was, now = rank_id(done[:, 0], done[:, 1], done[:, 2] - 1), done[:, 3]
+    order = np.argsort(was)
+    was, now = was[order], now[order]
+
+    def follow(x: np.ndarray) -> np.ndarray:
+        if not was.size:
+            return x
+        i = np.minimum(np.searchsorted(was, x), was.size - 1)
+        return np.where(was[i] == x, now[i], x)
+
+    rewired = Ties(follow(rewired.src), follow(rewired.dst), rewired.kind)
     struct = ties(m, 0)
     extra = rewired.kind == REWIRED
     both = Ties(
@@ -148,7 +171,7 @@ def duijn_recovery(members: float = 1000.0, share: float = 0.02, weeks: int = 52
         np.concatenate([struct.dst, rewired.dst[extra]]),
         np.concatenate([struct.kind, rewired.kind[extra]]),
     )
-    after = np.flatnonzero(m.active[0])
+    after = node_ids(m, 0)
     eff = {"initial": efficiency(t0, nodes), "removed": efficiency(lost, rest), "rewired": efficiency(rewired, rest),
            "recovered": efficiency(both, after)}  # fmt: skip
     den = {"initial": density(t0, nodes), "removed": density(lost, rest), "rewired": density(rewired, rest),
