@@ -1,17 +1,40 @@
-"""Organisation benchmark (DESIGN.md, Performance targets).
+"""Organisation benchmark (issue 15): the shipped strike scenario through the public API, on one core.
 
-About 175,000 synthetic members weekly for 10 years (2022-2032, spun up from 2012; about 91 million
-agent-weeks per experiment) through the public API (`cartelsim.run_experiments`), for baseline and a
-leadership strike campaign (sorties, detection, target list, strikes, write-back), on one core; against a
-Mesa 3 version of the same weekly rules (every agent steps every week: its chance of being arrested,
-killed in conflict or leaving this week follows its role's exposure so that the cartel loses what the
-ecosystem says; recruits fill each cartel up to the ecosystem's count; under the campaign every agent may
-be detected and strikes take the top of the list), run on a sample of agents for a shorter span and
-scaled per agent-week, in the same process. cartelsim's step costs what the week's events cost (it picks
-who is removed, recruited or detected from per-role indexes; the same distribution as one draw per agent),
-Mesa's what its agents cost. Prints times and ratios and writes benchmarks/results/organisation.json.
+Reports, in one run (and writes every number to benchmarks/results/organisation.json):
 
-Run: python benchmarks/organisation.py [--mesa-scale 0.05] [--mesa-weeks 52]
+1. per-experiment seconds of the shipped ``strike-campaign`` scenario (7 policies, ``organisation_scale = 1``
+   as shipped, 2026-2032 after the ecosystem's spin-up from 2012) with fewer replicates (``--replicates``,
+   default 4): ``cartelsim.run_experiments(sc, replicates=R, progress=False)``, serial, pinned to one core,
+   after a one-year warm-up run that loads the compiled kernels; the min over ``--repeats``. That time is
+   everything ``run_experiments`` does: the ecosystem, the layer, the campaign, the recording and the
+   spin-up's ecosystem-only weeks;
+2. agent-weeks per second of the layer: agent-weeks per experiment are the mean recorded national
+   ``n_members`` times the recorded weeks times ``organisation_scale`` (the scenario records national
+   outcomes every 13 weeks, so the weekly sum is not available);
+3. the ratio against a dense pass over the member arrays, measured in the same process: the layer as
+   generated at the scenario's start for one experiment (baseline, first replicate: the same spin-up and
+   ``cartelsim.organisation.generate.generate``), then as many weeks as the recorded run, each week one
+   uniform per active member compared with a hazard (the week's ecosystem outflow per member at the start):
+   what a layer that steps every member would minimally do. ``dense_numpy`` draws with numpy's default
+   Generator (PCG64) into a preallocated buffer and counts ``buf < hazard``; ``dense_philox`` is a numba loop
+   over every member slot drawing ``cartelsim.philox.uniform(k0, k1, slot, 0, 0, week)`` per active member
+   (the layer's own counter-based RNG). Ratio = dense seconds per experiment-week / layer seconds per
+   experiment-week (per-experiment seconds / recorded weeks); above 1 the layer is faster than a dense pass.
+   The dense pass keeps the start's members fixed (no removals or recruits);
+4. peak memory of the shipped scenario at its own replicates (``--memory-replicates``, default 20; 0 skips):
+   run in a subprocess, read as ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` afterwards, beside the
+   same reading for a subprocess that only imports numpy and cartelsim (the Python baseline);
+5. with ``--against REV``: the same measurement as 1. for the source tree at REV (a temporary detached
+   ``git worktree`` of this repository, removed afterwards), each in a subprocess running this file with
+   ``--_measure`` and ``PYTHONPATH`` set to that tree's ``src``, interleaved with the current tree (current,
+   REV, current, REV, ... ``--repeats`` times, the min of each), both on the same scenario text and
+   replicates; ``speedup_vs_<REV>`` = REV's per-experiment seconds / the current tree's.
+
+The Mesa 3 comparison of earlier versions is dropped: it re-implemented part of the weekly rules at 2022
+defaults for a different scenario, and the dense pass is now the per-member yardstick (its last numbers are
+in git history). Speed lives here only: nothing is asserted. The load average is recorded before and after.
+
+Run: python benchmarks/organisation.py [--replicates 4] [--repeats 3] [--memory-replicates 20] [--against REV]
 """
 
 from __future__ import annotations
@@ -22,226 +45,434 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_
     os.environ.setdefault(_v, "1")
 
 import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
-import math  # noqa: E402
 import platform  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import cartelsim  # noqa: E402
-from cartelsim.ecosystem import EcosystemModel  # noqa: E402
-from cartelsim.network import load_network  # noqa: E402
-from cartelsim.organisation.coupling import removal_counts  # noqa: E402
-from cartelsim.organisation.generate import generate  # noqa: E402
-from cartelsim.organisation.roles import GUNMAN, LEADER, LOOKOUT, PLAZA_BOSS, exposure, role_shares  # noqa: E402
-from cartelsim.params import defaults  # noqa: E402
-from cartelsim.simulation import ECO  # noqa: E402
+# cartelsim is imported inside the functions: ``--_measure`` runs this file against an older source tree,
+# which must fail with a clear message when it lacks an API, not at import time.
 
-SORTIES, STRIKES = 50.0, 3.0
-SCENARIO = f"""
-[scenario]
-name = "bench-organisation"
-start = 2022-01-01
-end = 2032-01-01
-seed = 1
-replicates = 1
-layers = ["ecosystem", "organisation"]
-record = {{ national = 1, groups = "none" }}
-[[policy]]
-name = "campaign"
-  [[policy.intervention]]
-  type = "strike_campaign"
-  start = 2022-01-01
-  target = "leadership"
-  sorties_per_week = {SORTIES}
-  strikes_per_week = {STRIKES}
+SCENARIO = "strike-campaign"
+HERE = Path(__file__).resolve()
+RESULTS = HERE.parent / "results" / "organisation.json"
+MIB = 1024.0  # ru_maxrss is in KiB on Linux
+
+MEMORY_CHILD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+import numpy, cartelsim
+sc = cartelsim.Scenario.from_text(open(sys.argv[1], encoding="utf-8").read())
+res = cartelsim.run_experiments(sc, replicates=int(sys.argv[2]), progress=False)
+print(json.dumps({"seconds": time.perf_counter() - t0, "experiments": len(res.experiments),
+                  "self_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+BASELINE_CHILD = """
+import json, resource
+import numpy, cartelsim
+print(json.dumps({"self_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 
 
-def mesa_run(scale: float, weeks: int, campaign: bool = True, seed: int = 0) -> dict[str, float]:
-    """The same weekly rules as Mesa 3 agents, at ``scale`` agents per member, from the 2022 state."""
-    import mesa  # optional extra "bench": imported only here
+def pin_one_core() -> int | None:
+    """Pin this process (and the subprocesses it starts) to its first allowed core; return it."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    core = sorted(os.sched_getaffinity(0))[0]
+    os.sched_setaffinity(0, {core})
+    return core
 
-    p = defaults()
-    net = load_network()
-    eco = EcosystemModel(net)
-    state = eco.initial_state(np.array([p["initial_members"]]))
-    pars = [np.array([p[k]]) for k in ECO]
-    for _ in range(520):  # spin-up 2012-2022, ecosystem only (as cartelsim does)
-        eco.flows(state, *pars).apply(state)
-    m0, cells, _ = generate(state, [{**p, "organisation_scale": scale}], [seed], week=520)
-    w = exposure(p)
-    shares = role_shares(p)
-    p_lookout = shares[LOOKOUT] / (shares[GUNMAN] + shares[LOOKOUT])
-    det = 1.0 - math.exp(-SORTIES * p["detect_per_sortie_leader"])
-    det_boss = 1.0 - math.exp(-SORTIES * p["detect_per_sortie_plaza_boss"])
-    n = net.n
 
-    class Member(mesa.Agent):
-        def __init__(self, model: Org, cartel: int, cell: int, role: int, joined: int) -> None:
-            super().__init__(model)
-            self.cartel, self.cell, self.role, self.joined = cartel, cell, role, joined
-            model.counts[cartel, role] += 1
+def load_scenario(path: str | None) -> Any:
+    """The scenario to time: the text in ``path``, else the shipped ``strike-campaign``."""
+    import cartelsim
 
-        def leave(self) -> None:
-            self.model.counts[self.cartel, self.role] -= 1
-            self.remove()
+    if path is None:
+        from cartelsim.api import read_scenario
 
-        def step(self) -> None:
-            m = self.model
-            u = m.random.random()
-            h = m.hazard[self.cartel, :, self.role]
-            if u < h[0] + h[1] + h[2]:
-                m.removed += 1
-                self.leave()
-                return
-            if m.campaign and self.role <= PLAZA_BOSS:
-                if m.random.random() < (det if self.role == LEADER else det_boss):
-                    m.detected.append(self)
+        return read_scenario(SCENARIO)
+    return cartelsim.Scenario.from_text(Path(path).read_text(encoding="utf-8"), source=path)
 
-    class Org(mesa.Model):
-        def __init__(self) -> None:
-            super().__init__(seed=seed)
-            self.counts = np.zeros((n, 7), np.int64)
-            self.state = state.copy()
-            self.acc = np.zeros((1, n, 3))
-            self.hazard = np.zeros((n, 3, 7))
-            self.campaign = campaign
-            self.detected: list[Member] = []
-            self.removed = 0
-            self.strike_acc = 0.0
-            self.agent_weeks = 0
-            self.gap = 0.0
-            first, cum = cells.first[0], cells.cum[0]
-            self.cells_of = [list(range(first[c], first[c + 1])) for c in range(n)]
-            self.cum_of = [list(cum[first[c] : first[c + 1]]) for c in range(n)]
-            k = int(m0.n_used[0])
-            for c, k_cell, r in zip(m0.cartel[0, :k], m0.cell[0, :k], m0.role[0, :k], strict=True):
-                Member(self, int(c), int(k_cell), int(r), -1)
 
-        def step(self) -> None:
-            f = eco.flows(self.state, *pars)
-            members = self.counts.sum(1)[None, :]
-            target = np.rint(scale * np.maximum(self.state + f.recruits - f.incapacitated - f.deaths - f.exits, 0))
-            target = target.astype(np.int64)
-            expected = np.stack([f.incapacitated, f.deaths, f.exits], axis=2) * scale
-            k = removal_counts(self.acc, expected, members, target)[0]
-            weight = self.counts @ w.T  # (n, 3): sum over roles of count x exposure
-            with np.errstate(divide="ignore", invalid="ignore"):
-                self.hazard = np.nan_to_num(k[:, :, None] * w[None, :, :] / weight[:, :, None])
-            self.detected = []
-            self.agent_weeks += len(self.agents)
-            self.agents.shuffle_do("step")
-            for c in range(n):  # recruits (or extra removals) to the ecosystem's count
-                have = int(self.counts[c].sum())
-                for _ in range(int(target[0, c]) - have):
-                    role = LOOKOUT if self.random.random() < p_lookout else GUNMAN
-                    cell = self.random.choices(self.cells_of[c], cum_weights=self.cum_of[c])[0]
-                    Member(self, c, cell, role, self.steps)
-                if have > target[0, c]:
-                    pool = [a for a in self.agents if a.cartel == c]
-                    for a in self.random.sample(pool, have - int(target[0, c])):
-                        a.leave()
-            f.apply(self.state)
-            if self.campaign:  # leaders first, then plaza bosses, each in detection order
-                self.strike_acc += STRIKES * scale
-                n_strikes = int(self.strike_acc)
-                self.strike_acc -= n_strikes
-                order = sorted(self.detected, key=lambda a: a.role)
-                top = 0
-                for _ in range(n_strikes):
-                    if top >= len(order):
-                        break
-                    if self.random.random() < p["strike_success_probability"]:
-                        a = order[top]
-                        top += 1
-                        if self.random.random() >= p["misidentification_share"]:
-                            self.state[0, a.cartel] -= 1.0 / scale
-                            a.leave()
-            self.gap = max(self.gap, float(np.abs(self.counts.sum(1) - scale * self.state[0]).max()))
+def measure(sc: Any, replicates: int, repeats: int) -> dict[str, Any]:
+    """Per-experiment seconds of ``sc`` at ``replicates`` (min over ``repeats``), after a one-year warm-up.
 
-    model = Org()
+    Parameters
+    ----------
+    sc : cartelsim.Scenario
+        The scenario (all its policies run).
+    replicates : int
+        Replicates per policy.
+    repeats : int
+        Timed runs; the fastest counts.
+
+    Returns
+    -------
+    dict
+        ``per_experiment_s``, every run's seconds, the experiments and weeks, and the agent-weeks per
+        experiment (mean recorded national ``n_members`` x recorded weeks x ``organisation_scale``).
+
+    """
+    import cartelsim
+    from cartelsim.params import defaults
+
+    warm = sc.replace(end=sc.start.replace(year=sc.start.year + 1))
+    cartelsim.run_experiments(warm, replicates=1, progress=False)  # load the compiled kernels
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        res = cartelsim.run_experiments(sc, replicates=replicates, progress=False)
+        times.append(time.perf_counter() - t0)
+    o = res.outcomes
+    n = o[(o["level"] == "national") & (o["variable"] == "n_members")]
+    scale = float(sc.parameters.get("organisation_scale", defaults()["organisation_scale"]))
+    mean_members = float(n["value"].mean())
+    n_exp = len(res.experiments)
+    per_exp = min(times) / n_exp
+    agent_weeks = mean_members * sc.n_weeks * scale
+    first = n[(n["experiment_id"] == n["experiment_id"].min()) & (n["week"] == 0)]["value"]
+    return {
+        "cartelsim_file": str(Path(cartelsim.__file__).resolve()),
+        "replicates": replicates,
+        "policies": len(sc.all_policies),
+        "experiments": n_exp,
+        "weeks": sc.n_weeks,
+        "spinup_weeks": sc.spinup_weeks,
+        "organisation_scale": scale,
+        "run_experiments_all_s": [round(t, 4) for t in times],
+        "run_experiments_s": round(min(times), 4),
+        "per_experiment_s": round(per_exp, 4),
+        "mean_recorded_members": round(mean_members, 1),
+        "members_at_start": round(float(n[n["week"] == 0]["value"].mean()), 1),
+        "first_experiment_members_at_start": float(first.iloc[0]) if len(first) else float("nan"),
+        "agent_weeks_per_experiment": round(agent_weeks),
+        "agent_weeks_per_s": round(agent_weeks / per_exp),
+    }
+
+
+def start_members(sc: Any) -> dict[str, Any]:
+    """The layer's members at the scenario's start for its first experiment (baseline, first replicate).
+
+    The spin-up is the ecosystem alone with the experiment's drawn parameters (as the loop runs it: no
+    policy acts before ``start``); the members come from ``generate`` at the start week, as the layer's.
+    """
+    from cartelsim.draws import ECO, draw_values
+    from cartelsim.ecosystem import EcosystemModel
+    from cartelsim.experiments import experiment_specs
+    from cartelsim.network import load_network
+    from cartelsim.organisation.generate import generate
+
+    spec = experiment_specs(sc, replicates=1)[0]
+    params, _, _ = draw_values(sc, spec)
+    model = EcosystemModel(load_network())
+    state = model.initial_state(np.array([params["initial_members"]]))
+    pars = [np.array([params[k]]) for k in ECO]
+    for _ in range(sc.spinup_weeks):
+        model.flows(state, *pars).apply(state)
+    f = model.flows(state, *pars)  # the first recorded week's flows: the hazard of leaving
+    hazard = float((f.incapacitated + f.deaths + f.exits).sum() / state.sum())
+    members, _, _ = generate(state, [params], [spec.seed], week=sc.spinup_weeks, labs=False)
+    n_used = int(members.n_used[0])
+    return {
+        "seed": int(spec.seed),
+        "members": float(state.sum()),
+        "active": members.active[0].copy(),
+        "n_used": n_used,
+        "n_active": int(members.active[0, :n_used].sum()),
+        "slots": int(members.capacity),
+        "hazard": hazard,
+    }
+
+
+def dense_numpy(n_active: int, weeks: int, hazard: float, seed: int) -> tuple[float, int]:
+    """One PCG64 uniform per member per week into a preallocated buffer, counted below ``hazard``."""
+    rng = np.random.default_rng(seed)
+    buf = np.empty(n_active)
+    hits = 0
     t0 = time.perf_counter()
     for _ in range(weeks):
-        model.step()
-    dt = time.perf_counter() - t0
-    return {"seconds": dt, "agent_weeks": model.agent_weeks, "agents_at_start": int(m0.n_used[0]), "gap": model.gap}
+        rng.random(n_active, out=buf)
+        hits += int(np.count_nonzero(buf < hazard))
+    return time.perf_counter() - t0, hits
+
+
+@functools.cache
+def _philox_kernel() -> Any:
+    """The dense Philox pass, compiled on first use (cartelsim imported only then)."""
+    import numba
+
+    from cartelsim.philox import uniform
+
+    @numba.njit(nogil=True)
+    def dense(active, n_used, k0, k1, hazard, first_week, weeks):  # pragma: no cover - jit
+        hits = 0
+        for t in range(first_week, first_week + weeks):
+            for j in range(n_used):
+                if active[j] and uniform(k0, k1, j, 0, 0, t) < hazard:
+                    hits += 1
+        return hits
+
+    return dense
+
+
+def dense_philox(m: dict[str, Any], first_week: int, weeks: int) -> tuple[float, int]:
+    """One counter-based uniform per active member slot per week (``philox.uniform``), below the hazard."""
+    from cartelsim.philox import stream_keys
+
+    k0, k1 = stream_keys([m["seed"]], "org/removals")[0]
+    kernel = _philox_kernel()
+    kernel(m["active"], m["n_used"], k0, k1, m["hazard"], first_week, 1)  # compile outside the timing
+    t0 = time.perf_counter()
+    hits = kernel(m["active"], m["n_used"], k0, k1, m["hazard"], first_week, weeks)
+    return time.perf_counter() - t0, int(hits)
+
+
+def dense_pass(sc: Any, repeats: int) -> dict[str, Any]:
+    """Both dense passes over the start's member arrays for the recorded weeks (min over ``repeats``)."""
+    m = start_members(sc)
+    weeks = sc.n_weeks
+    out: dict[str, Any] = {
+        "members_at_start": m["members"],
+        "active_members": m["n_active"],
+        "member_slots_used": m["n_used"],
+        "member_slots_allocated": m["slots"],
+        "weeks": weeks,
+        "hazard_per_week": m["hazard"],
+    }
+    for name, run in (
+        ("dense_numpy", lambda: dense_numpy(m["n_active"], weeks, m["hazard"], m["seed"])),
+        ("dense_philox", lambda: dense_philox(m, sc.spinup_weeks, weeks)),
+    ):
+        runs = [run() for _ in range(repeats)]
+        best = min(s for s, _ in runs)
+        out[name] = {
+            "seconds": round(best, 4),
+            "all_s": [round(s, 4) for s, _ in runs],
+            "per_experiment_week_ms": round(best / weeks * 1e3, 4),
+            "agent_weeks_per_s": round(m["n_active"] * weeks / best),
+            "hits_per_week": round(runs[0][1] / weeks, 1),
+        }
+    return out
+
+
+def _run_child(code_or_args: list[str], env: dict[str, str] | None = None, what: str = "") -> dict[str, Any]:
+    """Run ``python ARGS`` and return the JSON of its last stdout line; fail with its error otherwise."""
+    p = subprocess.run([sys.executable, *code_or_args], capture_output=True, text=True, env=env, check=False)
+    lines = [x for x in p.stdout.splitlines() if x.startswith("{")]
+    data = json.loads(lines[-1]) if lines else {}
+    if p.returncode != 0 or not lines or "error" in data:
+        detail = data.get("error") or (p.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"{what}: the subprocess failed (exit {p.returncode}): {detail}")
+    return data
+
+
+def peak_memory(scenario_file: Path, replicates: int, src: Path) -> dict[str, Any]:
+    """Peak RSS of a subprocess running the scenario, beside one that only imports numpy and cartelsim."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    base = _run_child(["-c", BASELINE_CHILD], env=env, what="memory baseline")
+    base_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    run = _run_child(["-c", MEMORY_CHILD, str(scenario_file), str(replicates)], env=env, what="memory run")
+    run_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "replicates": replicates,
+        "experiments": run["experiments"],
+        "peak_rss_mib": round(run_kib / MIB, 1),
+        "baseline_rss_mib": round(base_kib / MIB, 1),
+        "difference_mib": round((run_kib - base_kib) / MIB, 1),
+        "child_self_reported_peak_mib": round(run["self_maxrss_kib"] / MIB, 1),
+        "child_self_reported_baseline_mib": round(base["self_maxrss_kib"] / MIB, 1),
+        "run_s_with_imports_and_kernel_loading": round(run["seconds"], 2),
+        "how": "resource.getrusage(RUSAGE_CHILDREN).ru_maxrss after each subprocess (KiB on Linux); the "
+        "baseline subprocess runs first, so the second reading is the scenario's",
+    }
+
+
+def _git(*args: str, cwd: Path | None = None) -> str:
+    p = subprocess.run(["git", *args], cwd=cwd or HERE.parent, capture_output=True, text=True, check=False)
+    if p.returncode != 0:
+        raise SystemExit(f"git {' '.join(args)}: {p.stderr.strip()}")
+    return p.stdout.strip()
+
+
+def commit_of(src: Path) -> dict[str, Any]:
+    """The git commit of the tree holding ``src`` and whether its ``src`` differs from it."""
+    try:
+        head = _git("rev-parse", "HEAD", cwd=src)
+        dirty = bool(_git("status", "--porcelain", "--", ".", cwd=src))
+    except SystemExit:
+        return {"commit": None, "src_modified": None}
+    return {"commit": head, "src_modified": dirty}
+
+
+def resolve(rev: str) -> tuple[Path, str]:
+    """This repository's top folder and the commit ``rev`` names (checked before anything is timed)."""
+    top = Path(_git("rev-parse", "--show-toplevel"))
+    p = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=top,
+                       capture_output=True, text=True, check=False)  # fmt: skip
+    if p.returncode != 0:
+        raise SystemExit(f"--against {rev}: not a commit of the repository at {top}")
+    return top, p.stdout.strip()
+
+
+def against(rev: str, scenario_file: Path, replicates: int, repeats: int, current_src: Path) -> dict[str, Any]:
+    """Per-experiment seconds of the current tree and of ``rev``, interleaved in subprocesses."""
+    top, commit = resolve(rev)
+    tmp = Path(tempfile.mkdtemp(prefix="cartelsim-bench-"))
+    tree = tmp / "tree"
+    _git("worktree", "add", "--detach", str(tree), commit, cwd=top)
+    try:
+        old_src = tree / "src"
+        if not (old_src / "cartelsim" / "__init__.py").exists():
+            raise SystemExit(f"--against {rev}: {commit[:10]} has no src/cartelsim")
+        trees = {"current": current_src, rev: old_src}
+        runs: dict[str, list[dict[str, Any]]] = {k: [] for k in trees}
+        for _ in range(repeats):
+            for name, src in trees.items():
+                env = {**os.environ, "PYTHONPATH": str(src)}
+                args = [str(HERE), "--_measure", str(replicates), "--_repeats", "1", "--_scenario", str(scenario_file)]
+                r = _run_child(args, env=env, what=f"--against {rev}: the {name} tree ({src})")
+                if not Path(r["cartelsim_file"]).is_relative_to(src.resolve()):
+                    raise SystemExit(f"--against {rev}: the {name} run imported {r['cartelsim_file']}, not {src}")
+                runs[name].append(r)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=top, capture_output=True, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+    best = {k: min(r["per_experiment_s"] for r in v) for k, v in runs.items()}
+    return {
+        "rev": rev,
+        "commit": commit,
+        "replicates": replicates,
+        "repeats": repeats,
+        "order": "current, rev, current, rev, ... (one timed run per subprocess, each after its own warm-up)",
+        "current_per_experiment_s": best["current"],
+        "current_all_per_experiment_s": [r["per_experiment_s"] for r in runs["current"]],
+        "rev_per_experiment_s": best[rev],
+        "rev_all_per_experiment_s": [r["per_experiment_s"] for r in runs[rev]],
+        "rev_agent_weeks_per_s": max(r["agent_weeks_per_s"] for r in runs[rev]),
+        "speedup": round(best[rev] / best["current"], 3),
+    }
+
+
+def _measure_child(args: argparse.Namespace) -> None:
+    """``--_measure``: one JSON line with :func:`measure`'s numbers (or the error), for another tree too."""
+    try:
+        pin_one_core()
+        print(json.dumps(measure(load_scenario(args._scenario), args._measure, args._repeats)))
+    except (ImportError, AttributeError, TypeError) as e:
+        print(json.dumps({"error": f"this source tree lacks an API the benchmark needs ({type(e).__name__}: {e})"}))
+        sys.exit(2)
+    except Exception as e:  # the scenario text refused, a failed run: say so on the JSON line
+        print(json.dumps({"error": f"{type(e).__name__}: {e}"}))
+        sys.exit(1)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mesa-scale", type=float, default=0.05, help="Mesa agents per member (the sample)")
-    ap.add_argument("--mesa-weeks", type=int, default=52)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--replicates", type=int, default=4, help="replicates per policy for the timing (default 4)")
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs; the fastest counts (default 3)")
+    ap.add_argument(
+        "--memory-replicates", type=int, default=20, help="replicates of the peak-memory run (default 20; 0: skip)"
+    )
+    ap.add_argument("--against", metavar="REV", help="also time the source tree at git revision REV, interleaved")
+    ap.add_argument("--_measure", type=int, metavar="N_REPLICATES", help=argparse.SUPPRESS)
+    ap.add_argument("--_repeats", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--_scenario", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    if args._measure is not None:
+        _measure_child(args)
+        return
 
-    sc = cartelsim.Scenario.from_text(SCENARIO)
-    cartelsim.run_experiments(sc.replace(end=sc.start.replace(year=2023)), progress=False)  # load compiled kernels
-    times = []
-    for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        res = cartelsim.run_experiments(sc, progress=False)
-        times.append(time.perf_counter() - t0)
-    ours = min(times)
-    o = res.outcomes
-    nat = o[o["level"] == "national"]
-    members = nat[nat["variable"] == "n_members"].groupby("policy", observed=True)["value"]
-    agent_weeks = float(members.sum().mean())
-    start_members = float(nat[(nat["variable"] == "n_members") & (nat["week"] == 0)]["value"].mean())
-    strikes = float(nat[(nat["variable"] == "new_strikes") & (nat["policy"] == "campaign")]["value"].sum())
-    n_exp = len(res.experiments)
-    per_exp = ours / n_exp
-    ours_per_aw = per_exp / agent_weeks
+    import cartelsim
 
-    mesa_run(0.002, 2)  # import Mesa outside the timing
-    mz = mesa_run(args.mesa_scale, args.mesa_weeks)
-    mesa_per_aw = mz["seconds"] / mz["agent_weeks"]
-    import mesa
+    if args.against:
+        resolve(args.against)  # an unknown revision fails now, not after the other measurements
+    load_before = os.getloadavg()
+    core = pin_one_core()
+    sc = load_scenario(None)
+    src = Path(cartelsim.__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="cartelsim-bench-") as d:
+        scenario_file = Path(d) / f"{SCENARIO}.toml"
+        scenario_file.write_text(sc.text, encoding="utf-8")  # the same text for every subprocess
+        memory = peak_memory(scenario_file, args.memory_replicates, src) if args.memory_replicates > 0 else None
+        layer = measure(sc, args.replicates, args.repeats)
+        dense = dense_pass(sc, args.repeats)
+        vs = against(args.against, scenario_file, args.replicates, args.repeats, src) if args.against else None
+    load_after = os.getloadavg()
 
-    out = {
-        "machine": platform.machine(),
-        "cores": 1,
-        "members_at_start": round(start_members),
-        "weeks": sc.n_weeks,
-        "experiments": n_exp,
-        "agent_weeks_per_experiment": round(agent_weeks),
-        "strikes_campaign": round(strikes),
-        "run_experiments_s": round(ours, 3),
-        "run_experiments_all_s": [round(t, 3) for t in times],
-        "per_experiment_s": round(per_exp, 3),
-        "agent_weeks_per_s": round(agent_weeks / per_exp),
-        "mesa_version": mesa.__version__,
-        "mesa_scale": args.mesa_scale,
-        "mesa_agents_at_start": mz["agents_at_start"],
-        "mesa_weeks": args.mesa_weeks,
-        "mesa_s": round(mz["seconds"], 3),
-        "mesa_agent_weeks": mz["agent_weeks"],
-        "mesa_per_agent_week_us": round(mesa_per_aw * 1e6, 3),
-        "mesa_scaled_per_experiment_s": round(mesa_per_aw * agent_weeks, 1),
-        "mesa_max_gap_agents_vs_ecosystem": round(mz["gap"], 3),
-        "speedup_vs_mesa": round(mesa_per_aw / ours_per_aw),
-        "target_per_experiment_s": 3.0,
-        "target_speedup_vs_mesa": 50,
+    layer_ms = layer["per_experiment_s"] / layer["weeks"] * 1e3
+    ratios = {k: round(dense[k]["per_experiment_week_ms"] / layer_ms, 3) for k in ("dense_numpy", "dense_philox")}
+    out: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cartelsim_version": cartelsim.__version__,
+        "cartelsim_src": str(src),
+        **commit_of(src),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "cpu_count": os.cpu_count(),
+            "pinned_core": core,
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in load_after],
+        },
+        "scenario": SCENARIO,
+        **{k: v for k, v in layer.items() if k != "cartelsim_file"},
+        "per_experiment_week_ms": round(layer_ms, 4),
+        "layer_time_includes": "everything run_experiments does: the ecosystem, the organisation layer, the "
+        "campaign, the recording, and the spin-up's ecosystem-only weeks (spinup_weeks)",
+        "agent_weeks_how": "mean recorded national n_members (recorded every 13 weeks) x weeks x organisation_scale",
+        "dense": dense,
+        "dense_start_members_vs_run_rel_gap": abs(
+            dense["members_at_start"] / layer["first_experiment_members_at_start"] - 1
+        ),
+        "ratio_dense_numpy": ratios["dense_numpy"],
+        "ratio_dense_philox": ratios["dense_philox"],
+        "ratio_how": "dense seconds per experiment-week / layer seconds per experiment-week; > 1: the layer is "
+        "faster than one draw per member per week",
+        "memory": memory,
+        "peak_rss_mib": memory["peak_rss_mib"] if memory else None,
     }
+    if vs is not None:
+        out["against"] = vs
+        out[f"speedup_vs_{args.against}"] = vs["speedup"]
+
     print(
-        f"cartelsim: {n_exp} experiments x {start_members:,.0f} members x {sc.n_weeks} weeks in {ours:.2f} s "
-        f"({per_exp:.2f} s per experiment, {agent_weeks / per_exp / 1e6:.0f} million agent-weeks per s; "
-        f"target < 3 s)"
+        f"{SCENARIO}: {layer['experiments']} experiments ({layer['policies']} policies x {args.replicates} "
+        f"replicates) x {layer['weeks']} weeks, about {layer['members_at_start']:,.0f} members at start: "
+        f"{layer['per_experiment_s']:.3f} s per experiment (min of {args.repeats}), "
+        f"{layer['agent_weeks_per_s'] / 1e6:.1f} million agent-weeks per s"
     )
-    print(
-        f"Mesa {mesa.__version__}: {mz['agents_at_start']:,} agents x {args.mesa_weeks} weeks in "
-        f"{mz['seconds']:.2f} s = {mesa_per_aw * 1e6:.2f} us per agent-week, "
-        f"{mesa_per_aw * agent_weeks:,.0f} s per experiment scaled; "
-        f"cartelsim is {out['speedup_vs_mesa']:,}x faster (target >= 50x)"
-    )
-    path = Path(__file__).resolve().parent / "results" / "organisation.json"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {path}")
+    for k in ("dense_numpy", "dense_philox"):
+        print(
+            f"  {k}: {dense[k]['per_experiment_week_ms']:.3f} ms per experiment-week "
+            f"({dense[k]['agent_weeks_per_s'] / 1e6:.0f} million agent-weeks per s) vs the layer's "
+            f"{layer_ms:.3f} ms: ratio {ratios[k]:.3f}"
+        )
+    if memory:
+        print(
+            f"peak memory, {memory['experiments']} experiments: {memory['peak_rss_mib']:,.0f} MiB "
+            f"(Python + numpy + cartelsim alone: {memory['baseline_rss_mib']:,.0f} MiB)"
+        )
+    if vs is not None:
+        print(
+            f"vs {args.against} ({vs['commit'][:10]}): {vs['rev_per_experiment_s']:.3f} s per experiment against "
+            f"{vs['current_per_experiment_s']:.3f} s now, interleaved: speedup {vs['speedup']:.2f}x"
+        )
+    print(f"load average before {out['machine']['loadavg_before']}, after {out['machine']['loadavg_after']}")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":
