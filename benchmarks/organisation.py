@@ -3,9 +3,10 @@
 Reports, in one run (and writes every number to benchmarks/results/organisation.json):
 
 1. per-experiment seconds of the shipped ``strike-campaign`` scenario (7 policies, ``organisation_scale = 1``
-   as shipped, 2026-2032 after the ecosystem's spin-up from 2012) with fewer replicates (``--replicates``,
-   default 4): ``cartelsim.run_experiments(sc, replicates=R, progress=False)``, serial, pinned to one core,
-   after a one-year warm-up run that loads the compiled kernels; the min over ``--repeats``. That time is
+   as shipped, 2026-2032 after the ecosystem's spin-up from 2012) at its own 20 replicates (``--replicates``
+   to run fewer; a policy's replicates run as one batch, so fewer replicates cost more per experiment):
+   ``cartelsim.run_experiments(sc, replicates=R, progress=False)``, serial, pinned to one core, after a
+   one-year warm-up run that loads the compiled kernels; the min over ``--repeats``. That time is
    everything ``run_experiments`` does: the ecosystem, the layer, the campaign, the recording and the
    spin-up's ecosystem-only weeks;
 2. agent-weeks per second of the layer: agent-weeks per experiment are the mean recorded national
@@ -30,11 +31,16 @@ Reports, in one run (and writes every number to benchmarks/results/organisation.
    REV, current, REV, ... ``--repeats`` times, the min of each), both on the same scenario text and
    replicates; ``speedup_vs_<REV>`` = REV's per-experiment seconds / the current tree's.
 
+6. a profile (``--profile``, on by default; ``--no-profile`` skips it): one more run of 1. with the layer's
+   pieces timed (process time, the compiled kernels and the layer's methods wrapped where the layer calls
+   them), in milliseconds per experiment: what still costs the most.
+
 The Mesa 3 comparison of earlier versions is dropped: it re-implemented part of the weekly rules at 2022
 defaults for a different scenario, and the dense pass is now the per-member yardstick (its last numbers are
 in git history). Speed lives here only: nothing is asserted. The load average is recorded before and after.
 
-Run: python benchmarks/organisation.py [--replicates 4] [--repeats 3] [--memory-replicates 20] [--against REV]
+Run: python benchmarks/organisation.py [--replicates 20] [--repeats 3] [--memory-replicates 20] [--against REV]
+     [--no-profile]
 """
 
 from __future__ import annotations
@@ -158,6 +164,61 @@ def measure(sc: Any, replicates: int, repeats: int) -> dict[str, Any]:
         "agent_weeks_per_experiment": round(agent_weeks),
         "agent_weeks_per_s": round(agent_weeks / per_exp),
     }
+
+
+#: What :func:`profile` times: (module, name) as the layer calls it; methods of OrganisationLayer by name.
+PROFILED_KERNELS = ("refill", "apply_flows", "strike_week", "move_cartel", "rebuild", "targeted_arrests",
+                    "removal_counts", "cartel_capacity", "open_roles", "generate")  # fmt: skip
+PROFILED_METHODS = ("advance", "apply_removals", "_campaign", "_record_stocks", "_refresh_extension", "_split",
+                    "_adapt", "_retarget")  # fmt: skip
+
+
+def profile(sc: Any, replicates: int) -> dict[str, Any]:
+    """One run of ``sc`` with the organisation layer's pieces timed (process seconds): ms per experiment.
+
+    ``advance`` is the layer's weekly step (it contains refill, apply_flows, _campaign, _record_stocks,
+    _retarget, ...), ``apply_removals`` its write-back (_split, _refresh_extension); ``rest`` is the run's
+    process time outside both and outside ``generate``: the ecosystem, the recording, the loop and the
+    spin-up.
+    """
+    import collections
+
+    import cartelsim
+    import cartelsim.organisation.layer as layer
+
+    spent: collections.Counter[str] = collections.Counter()
+    calls: collections.Counter[str] = collections.Counter()
+    saved: list[tuple[Any, str, Any]] = []
+
+    def timed(name: str, f: Any) -> Any:
+        @functools.wraps(f)
+        def g(*a: Any, **k: Any) -> Any:
+            t0 = time.process_time()
+            try:
+                return f(*a, **k)
+            finally:
+                spent[name] += time.process_time() - t0
+                calls[name] += 1
+
+        return g
+
+    for owner, names in ((layer, PROFILED_KERNELS), (layer.OrganisationLayer, PROFILED_METHODS)):
+        for name in names:
+            if hasattr(owner, name):
+                saved.append((owner, name, getattr(owner, name)))
+                setattr(owner, name, timed(name, getattr(owner, name)))
+    try:
+        t0 = time.process_time()
+        res = cartelsim.run_experiments(sc, replicates=replicates, progress=False)
+        total = time.process_time() - t0
+    finally:
+        for owner, name, f in saved:
+            setattr(owner, name, f)
+    n = len(res.experiments)
+    ms = {k: round(v / n * 1e3, 2) for k, v in sorted(spent.items(), key=lambda x: -x[1])}
+    rest = total - spent["advance"] - spent["apply_removals"] - spent["generate"]
+    return {"experiments": n, "total_ms_per_experiment": round(total / n * 1e3, 2), "ms_per_experiment": ms,
+            "rest_ms_per_experiment": round(rest / n * 1e3, 2), "calls": dict(calls)}  # fmt: skip
 
 
 def start_members(sc: Any) -> dict[str, Any]:
@@ -378,12 +439,13 @@ def _measure_child(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--replicates", type=int, default=4, help="replicates per policy for the timing (default 4)")
+    ap.add_argument("--replicates", type=int, help="replicates per policy for the timing (default: as shipped, 20)")
     ap.add_argument("--repeats", type=int, default=3, help="timed runs; the fastest counts (default 3)")
     ap.add_argument(
         "--memory-replicates", type=int, default=20, help="replicates of the peak-memory run (default 20; 0: skip)"
     )
     ap.add_argument("--against", metavar="REV", help="also time the source tree at git revision REV, interleaved")
+    ap.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True, help="time the layer's pieces")
     ap.add_argument("--_measure", type=int, metavar="N_REPLICATES", help=argparse.SUPPRESS)
     ap.add_argument("--_repeats", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--_scenario", help=argparse.SUPPRESS)
@@ -399,6 +461,8 @@ def main() -> None:
     load_before = os.getloadavg()
     core = pin_one_core()
     sc = load_scenario(None)
+    if args.replicates is None:
+        args.replicates = sc.replicates
     src = Path(cartelsim.__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="cartelsim-bench-") as d:
         scenario_file = Path(d) / f"{SCENARIO}.toml"
@@ -406,6 +470,7 @@ def main() -> None:
         memory = peak_memory(scenario_file, args.memory_replicates, src) if args.memory_replicates > 0 else None
         layer = measure(sc, args.replicates, args.repeats)
         dense = dense_pass(sc, args.repeats)
+        prof = profile(sc, args.replicates) if args.profile else None
         vs = against(args.against, scenario_file, args.replicates, args.repeats, src) if args.against else None
     load_after = os.getloadavg()
 
@@ -440,6 +505,7 @@ def main() -> None:
         "ratio_dense_philox": ratios["dense_philox"],
         "ratio_how": "dense seconds per experiment-week / layer seconds per experiment-week; > 1: the layer is "
         "faster than one draw per member per week",
+        "profile": prof,
         "memory": memory,
         "peak_rss_mib": memory["peak_rss_mib"] if memory else None,
     }
@@ -459,6 +525,10 @@ def main() -> None:
             f"({dense[k]['agent_weeks_per_s'] / 1e6:.0f} million agent-weeks per s) vs the layer's "
             f"{layer_ms:.3f} ms: ratio {ratios[k]:.3f}"
         )
+    if prof:
+        pieces = ", ".join(f"{k} {v:.1f}" for k, v in prof["ms_per_experiment"].items())
+        print(f"profile, ms per experiment (process time; {prof['total_ms_per_experiment']:.1f} in all, "
+              f"{prof['rest_ms_per_experiment']:.1f} outside the layer): {pieces}")  # fmt: skip
     if memory:
         print(
             f"peak memory, {memory['experiments']} experiments: {memory['peak_rss_mib']:,.0f} MiB "

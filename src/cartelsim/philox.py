@@ -29,6 +29,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numba
 import numpy as np
@@ -57,12 +58,11 @@ def stream_keys(seeds: Sequence[int], name: str) -> np.ndarray:
     return np.array([np.random.SeedSequence([int(s), h]).generate_state(2, np.uint64) for s in seeds], np.uint64)
 
 
-@intrinsic
-def _mulhilo(typingctx, a, b):  # type: ignore[no-untyped-def]  # pragma: no cover - jit
+def _mulhilo_typed(typingctx, a, b):  # pragma: no cover - jit
     """The high and low words of the 128-bit product of two uint64 (one machine multiply)."""
     sig = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64)
 
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, signature, args):
         i128 = ir.IntType(128)
         p = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
         hi = builder.trunc(builder.lshr(p, ir.Constant(i128, 64)), ir.IntType(64))
@@ -70,6 +70,9 @@ def _mulhilo(typingctx, a, b):  # type: ignore[no-untyped-def]  # pragma: no cov
         return context.make_tuple(builder, signature.return_type, [hi, lo])
 
     return sig, codegen
+
+
+_mulhilo: Any = intrinsic(_mulhilo_typed)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +16,7 @@ def _check(idx, start, count, cap, pos, members, tail=None):
             assert idx[pos[i]] == i
     if tail is not None:  # every bucket's room lies before the free tail, and no two overlap
         room = sorted((int(start[b]), int(start[b] + cap[b])) for b in range(start.size) if cap[b] > 0)
-        assert all(a[1] <= b[0] for a, b in zip(room, room[1:], strict=False))
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(room))
         assert not room or room[-1][1] <= tail[0] <= idx.size
 
 

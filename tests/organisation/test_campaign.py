@@ -21,9 +21,10 @@ def strike(m, a, cells, strategy, n, success=1.0, misid=0.0, detect_all=True, we
     keys = np.stack([stream_keys([1], f"k{i}") for i in range(5)])
     out = np.zeros((6, 1, 3), np.int64)
     listed = np.ones((1, m.n_cartels), bool)
-    strike_week(m.arrays(), a.arrays(), cells.first, np.full((1, 7), p), np.full((1, 4), p), listed, np.array([STRATEGIES.index(strategy)]),
-                np.array([n]), np.array([success]), np.array([misid]), np.array([8.0]), keys, week, MEMBER_TIER,
-                ASSET_TIER, out, np.zeros((n, 5), np.int64), np.zeros(1, np.int64))  # fmt: skip
+    strike_week(m.arrays(), a.arrays(), cells.first, np.full((1, 7), p), np.full((1, 4), p), listed,
+                np.array([STRATEGIES.index(strategy)]), np.array([n]), np.array([success]),
+                np.array([misid]), np.array([8.0]), keys, week, MEMBER_TIER, ASSET_TIER, out,
+                np.zeros((n, 5), np.int64), np.zeros(1, np.int64))  # fmt: skip
     return out
 
 

@@ -93,7 +93,7 @@ def detect(idx, start, n, p, k0, k1, b, tag, week, out, o):  # pragma: no cover 
     while True:
         u = uniform(k0, k1, b, a, tag, week)
         a += 1
-        x += 1 + int(math.floor(math.log1p(-u) / lq))
+        x += 1 + math.floor(math.log1p(-u) / lq)
         if x >= n:
             return o
         out[o] = idx[start + x]
@@ -115,7 +115,7 @@ def detect_positions(n, p, k0, k1, b, tag, week, out, o):  # pragma: no cover - 
     while True:
         u = uniform(k0, k1, b, a, tag, week)
         a += 1
-        x += 1 + int(math.floor(math.log1p(-u) / lq))
+        x += 1 + math.floor(math.log1p(-u) / lq)
         if x >= n:
             return o
         out[o] = x
@@ -153,8 +153,8 @@ def strike_week(
     Each leader or plaza boss killed is logged in ``events[n_events[0]]`` as (experiment, cartel, cell,
     role, 1 = killing) for the layer's adaptation.
     """
-    m_role, m_cartel, b_idx, b_start, b_count = m[2], m[0], m[6], m[7], m[8]
-    a_kind, a_cartel, a_idx, a_start, a_count = a[2], a[1], a[6], a[7], a[8]
+    b_idx, b_start, b_count = m[6], m[7], m[8]
+    a_idx, a_start, a_count = a[6], a[7], a[8]
     n_e = strategy.shape[0]
     n_c = listed.shape[1]
     for e in range(n_e):

@@ -7,9 +7,9 @@ Every week (DESIGN.md step 3) the ecosystem's continuous flows per cartel become
   member over any horizon);
 - the cartel's count after the week is pinned to ``round(s * C_i)`` of the ecosystem's next state:
   recruits make up the difference (they enter as gunmen or lookouts, in the ratio of the two roles'
-  shares, into cells in proportion to the cells' weights: a count per cell, :mod:`.members`); when the removals fall short of it, the type
-  with the largest carried fraction removes one more. So every cartel's agents stay within rounding (half
-  an agent) of s C_i at every week;
+  shares, into cells in proportion to the cells' weights: a count per cell, :mod:`.members`); when the
+  removals fall short of it, the type with the largest carried fraction removes one more. So every
+  cartel's agents stay within rounding (half an agent) of s C_i at every week;
 - who is removed: one member at a time, drawn with probability proportional to its role's exposure
   weight (:func:`~cartelsim.organisation.roles.exposure`; assumption) among the cartel's current members
   (successive sampling without replacement); within a role every member is equally likely (a slot of

@@ -14,8 +14,8 @@ layer therefore keeps two kinds of record, with the ensemble axis first:
   "a uniformly random gunman of cartel c" is drawn in O(log cells) as the cell holding the x-th of them.
 
 ``cell_role`` counts every role (slots included); ``b_count[e, c * 7 + r]`` counts a cartel's slots of
-each role and ``rank[e, c, r - GUNMAN]`` its rank and file; :meth:`Members.role_counts` reads both. The weekly step's cost
-follows its events: a recruit or a rank-and-file removal changes three counters and a tree path, and
+each role and ``rank[e, c, r - GUNMAN]`` its rank and file; :meth:`Members.role_counts` reads both. The
+weekly step's cost follows its events: a recruit or a rank-and-file removal changes three counters and a tree path, and
 nothing scans the members. Agents are synthetic: they describe no one.
 
 Examples
@@ -303,8 +303,7 @@ def rank_prefix(fen, e, r, k):  # pragma: no cover - jit
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def role_count(b_count, rank, c, r):  # pragma: no cover - jit
-    """Members of role ``r`` in cartel ``c``, from one experiment's ``b_count`` and ``rank`` rows (``m[8][e]``,
-    ``m[16][e]``)."""
+    """Members of role ``r`` in cartel ``c``, from one experiment's rows ``m[8][e]`` and ``m[16][e]``."""
     if r == GUNMAN or r == LOOKOUT:
         return rank[c, r - GUNMAN]
     return b_count[c * 7 + r]

@@ -43,8 +43,10 @@ REWIRED = 2
 
 
 def _adjacency(t: Ties, nodes: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Symmetric 0/1 adjacency over ``nodes`` (node ids, :func:`~cartelsim.organisation.ties.nodes`) and the
-    sorted ids with each one's row."""
+    """Symmetric 0/1 adjacency over ``nodes`` (:func:`~cartelsim.organisation.ties.nodes`); and the sorted ids.
+
+    Row i of the matrix is ``nodes[i]``.
+    """
     order = np.argsort(nodes, kind="stable")
     ids = np.asarray(nodes, np.int64)[order]
 
