@@ -73,9 +73,8 @@ def check_members(m: Members, first: np.ndarray | None = None) -> None:
         for q in range(2):  # the Fenwick trees agree with the counts
             np.testing.assert_array_equal(m.fen[e, q], fenwick(m.cell_role[e, :, RANK_AND_FILE[q]]))
         if first is not None:
-            per = np.add.reduceat(m.cell_role[e][:, list(RANK_AND_FILE)], first[e, :-1], axis=0)
-            empty = first[e, 1:] == first[e, :-1]
-            per[empty] = 0
+            cum = np.concatenate([np.zeros((1, 2), np.int64), np.cumsum(m.cell_role[e][:, list(RANK_AND_FILE)], 0)])
+            per = cum[first[e, 1:]] - cum[first[e, :-1]]
             np.testing.assert_array_equal(per, m.rank[e][: per.shape[0]])
         free = m.free[e, : m.n_free[e]]
         assert not m.active[e, free].any()

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cartelsim.organisation.members import Members, add_member, add_rank, fenwick, pick_rank, remove_member
+from cartelsim.organisation.members import Members, add_member, add_rank, pick_rank, remove_member
 from cartelsim.organisation.roles import GUNMAN, LEADER, LOGISTICS, LOOKOUT
 
 from .conftest import check_members
@@ -78,15 +78,19 @@ def test_pick_rank_counts_the_members_cell_by_cell(counts, data):
     n_cells = len(counts)
     cuts = sorted(data.draw(st.lists(st.integers(0, n_cells), max_size=4)))
     first = np.array([[0, *cuts, n_cells]])
-    cell_role = np.zeros((1, n_cells, 7), np.int32)
-    cell_role[0, :, GUNMAN] = counts
-    fen = fenwick(np.moveaxis(cell_role[:, :, GUNMAN : LOOKOUT + 1], 2, 1))
+    cell_cartel = np.searchsorted(first[0, 1:], np.arange(n_cells), side="right")
+    cell = np.repeat(np.arange(n_cells), counts)
+    m = Members.from_arrays(cartel=[cell_cartel[cell]], cell=[cell], role=[np.full(cell.size, GUNMAN)],
+                            n_cartels=first.shape[1] - 1, n_cells=n_cells)  # fmt: skip
     for c in range(first.shape[1] - 1):
         lo, hi = first[0, c], first[0, c + 1]
         want = np.repeat(np.arange(lo, hi), counts[lo:hi])
-        np.testing.assert_array_equal(_picks(fen, first, c, GUNMAN, want.size), want)
-    rank = np.zeros((1, first.shape[1] - 1, 2), np.int32)
+        np.testing.assert_array_equal(_picks(m.fen, first, c, GUNMAN, want.size), want)
     k = int(np.argmax(counts))
-    c = int(np.searchsorted(first[0, 1:], k, side="right"))
-    add_rank(cell_role, rank, fen, 0, c, k, GUNMAN, -1)  # a removal keeps the tree in step with the counts
-    np.testing.assert_array_equal(fen[0, 0], fenwick(cell_role[0, :, GUNMAN]))
+    if counts[k] == 0:
+        return
+    m.n_watch[:] = 0
+    m.watched[:] = False
+    add_rank(m.arrays(), 0, int(cell_cartel[k]), k, GUNMAN, -1)  # a removal keeps the tree in step with the counts
+    check_members(m, first)
+    assert m.watch[0, : m.n_watch[0]].tolist() == [k]  # and puts its cell on the watch list

@@ -58,7 +58,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from cartelsim.organisation.members import add_member, add_rank, move_member, pick_rank, rank_prefix, role_count
+from cartelsim.organisation.members import add_member, add_rank, move_member, pick_rank, rank_prefix, role_count, touch
 from cartelsim.organisation.roles import FINANCE, GUNMAN, LEADER, LOGISTICS, LOOKOUT, PLAZA_BOSS, PRODUCTION
 from cartelsim.philox import uniform, uniform2
 
@@ -96,16 +96,19 @@ def leader_target(members: np.ndarray, scale: np.ndarray, per_extra: np.ndarray,
 
 
 @numba.njit(cache=True, nogil=True)
-def open_roles(cell_role, share):  # pragma: no cover - jit
+def open_roles(m, share):  # pragma: no cover - jit
     """Most promotions into a slot :func:`refill` can make this week, per experiment (E,).
 
-    Every cell with members beyond its leaders and plaza boss may promote a plaza boss if it has none,
-    and each specialist it lacks (its want, as :func:`refill` counts it, minus those it has).
+    Only watched cells can have an open role (:func:`~cartelsim.organisation.members.touch`); each may
+    promote a plaza boss if it has none and each specialist it lacks (its want, as :func:`refill` counts
+    it, minus those it has).
     """
+    cell_role, watch, n_watch = m[13], m[18], m[19]
     n_e = cell_role.shape[0]
     out = np.zeros(n_e, np.int64)
     for e in range(n_e):
-        for k in range(cell_role.shape[1]):
+        for i in range(n_watch[e]):
+            k = watch[e, i]
             nk = 0
             for r in range(7):
                 nk += cell_role[e, k, r]
@@ -216,7 +219,7 @@ def _promote(m, first, e, c, k, r, kp0, kp1, v, week, log, n_log):  # pragma: no
     i = n_log[0]
     if i < log.shape[0]:
         log[i, 0], log[i, 1], log[i, 2] = src, rr, cell_role[e, src, rr]
-    add_rank(m[13], m[16], m[15], e, c, src, rr, -1)
+    add_rank(m, e, c, src, rr, -1)
     j = add_member(m, e, c, k, r, week)
     if i < log.shape[0]:
         log[i, 3] = j
@@ -225,25 +228,30 @@ def _promote(m, first, e, c, k, r, kp0, kp1, v, week, log, n_log):  # pragma: no
 
 
 @numba.njit(cache=True, nogil=True)
-def refill(m, first, lead_target, q, share, keys_fill, keys_pick, week, promoted, log, n_log):  # pragma: no cover - jit
+def refill(
+    m, first, cell_cartel, lead_target, q, share, keys_fill, keys_pick, week, promoted, log, n_log
+):  # pragma: no cover - jit
     """One week of replacement for every experiment, cartel and cell (see the module docstring).
 
-    ``q`` (E, 7): this week's fill probability of an open role; ``share`` (E, 7): the specialists' shares;
-    ``promoted`` (E, N') is incremented. ``log`` (rows, 4) and ``n_log`` (1,): promotions from the rank and
-    file, logged while there is room (a zero-row ``log`` logs nothing; see :func:`_promote`).
+    ``cell_cartel`` (E, cells): each cell's cartel column; ``q`` (E, 7): this week's fill probability of an
+    open role; ``share`` (E, 7): the specialists' shares; ``promoted`` (E, N') is incremented. ``log``
+    (rows, 4) and ``n_log`` (1,): promotions from the rank and file, logged while there is room (a zero-row
+    ``log`` logs nothing; see :func:`_promote`).
+
+    Cells are looked at from the watch list (:func:`~cartelsim.organisation.members.touch`): a cell that has
+    no open role and whose members have not changed since it was last looked at has nothing to fill, so
+    the week's work follows the week's changes, not the number of cells. The cells watched when the week
+    starts are looked at once each; a cell changed meanwhile (a promotion's source) waits for next week,
+    as does one left with an open role.
     """
     b_idx, b_start, b_count, cell, cell_role = m[6], m[7], m[8], m[1], m[13]
+    watched, watch, n_watch = m[17], m[18], m[19]
     n_e, n = lead_target.shape
     for e in range(n_e):
         kf0, kf1 = keys_fill[e, 0], keys_fill[e, 1]
         kp0, kp1 = keys_pick[e, 0], keys_pick[e, 1]
         for c in range(n):
             base = c * 7
-            tot = 0
-            for r in range(7):
-                tot += role_count(m[8][e], m[16][e], c, r)
-            if tot == 0:
-                continue
             for v in range(lead_target[e, c] - b_count[e, base + LEADER]):
                 if uniform(kf0, kf1, c, v, 7, week) >= q[e, LEADER]:
                     continue
@@ -254,22 +262,40 @@ def refill(m, first, lead_target, q, share, keys_fill, keys_pick, week, promoted
                 j = b_idx[e, b_start[e, base + PLAZA_BOSS] + x]
                 move_member(m, e, j, c, cell[e, j], LEADER)
                 promoted[e, c] += 1
-            for k in range(first[e, c], first[e, c + 1]):
-                nk = 0
-                for r in range(7):
-                    nk += cell_role[e, k, r]
-                rest = nk - cell_role[e, k, LEADER] - cell_role[e, k, PLAZA_BOSS]
-                if rest <= 0:
-                    continue
-                if cell_role[e, k, PLAZA_BOSS] == 0 and uniform(kf0, kf1, k, 0, PLAZA_BOSS, week) < q[e, PLAZA_BOSS]:
-                    if _promote(m, first, e, c, k, PLAZA_BOSS, kp0, kp1, 0, week, log, n_log):
-                        promoted[e, c] += 1
-                        rest -= 1
-                for r in (LOGISTICS, PRODUCTION, FINANCE):
-                    want = int(share[e, r] * rest + 0.5)
-                    for v in range(want - cell_role[e, k, r]):
-                        if uniform(kf0, kf1, k, v, r, week) >= q[e, r]:
-                            continue
-                        if not _promote(m, first, e, c, k, r, kp0, kp1, v + 1, week, log, n_log):
-                            break
-                        promoted[e, c] += 1
+        n0 = n_watch[e]
+        for i in range(n0):
+            k = watch[e, i]
+            watched[e, k] = False
+            c = cell_cartel[e, k]
+            nk = 0
+            for r in range(7):
+                nk += cell_role[e, k, r]
+            rest = nk - cell_role[e, k, LEADER] - cell_role[e, k, PLAZA_BOSS]
+            if rest <= 0 or c < 0:
+                continue
+            still = False
+            if cell_role[e, k, PLAZA_BOSS] == 0:
+                if uniform(kf0, kf1, k, 0, PLAZA_BOSS, week) < q[e, PLAZA_BOSS] and _promote(
+                    m, first, e, c, k, PLAZA_BOSS, kp0, kp1, 0, week, log, n_log
+                ):
+                    promoted[e, c] += 1
+                    rest -= 1
+                else:
+                    still = True
+            for r in (LOGISTICS, PRODUCTION, FINANCE):
+                want = int(share[e, r] * rest + 0.5)
+                for v in range(want - cell_role[e, k, r]):
+                    if uniform(kf0, kf1, k, v, r, week) >= q[e, r]:
+                        still = True
+                        continue
+                    if not _promote(m, first, e, c, k, r, kp0, kp1, v + 1, week, log, n_log):
+                        still = True
+                        break
+                    promoted[e, c] += 1
+            if still:
+                touch(m, e, k)
+        # the cells watched from now on: those changed during the pass and those left with an open role
+        n1 = n_watch[e]
+        for i in range(n0, n1):
+            watch[e, i - n0] = watch[e, i]
+        n_watch[e] = n1 - n0

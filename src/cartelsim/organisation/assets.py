@@ -53,6 +53,7 @@ class Assets:
     cell_kind: np.ndarray
     n_down: np.ndarray
     n: np.ndarray
+    down: np.ndarray
     n_cartels: int
 
     @classmethod
@@ -82,6 +83,7 @@ class Assets:
             cell_kind=np.zeros((n_e, max(1, n_cells), N_KINDS), np.int32),
             n_down=np.zeros(n_e, np.int64),
             n=np.array(sizes, np.int64),
+            down=np.zeros((n_e, cap), np.int32),
             n_cartels=n_cartels,
         )
         for e in range(n_e):
@@ -114,6 +116,7 @@ class Assets:
             self.cell_kind,
             self.n_down,
             self.n,
+            self.down,
         )
 
     def grow(self, extra_cartels: int = 0, extra_cells: int = 0) -> None:
@@ -165,25 +168,29 @@ def destroy_asset(a, e, i, week, delay):  # pragma: no cover - jit
     active[e, i] = False
     ready[e, i] = week + delay
     cell_kind[e, cell[e, i], k] -= 1
+    a[12][e, n_down[e]] = i  # the queue of destroyed assets (rebuild reads it, not every asset)
     n_down[e] += 1
 
 
 @numba.njit(cache=True, nogil=True)
 def rebuild(a, week):  # pragma: no cover - jit
-    """Bring back every destroyed asset whose ``ready`` week has come (experiments with any down)."""
-    cell, cartel, kind, active, ready, pos, b_idx, b_start, b_count, cell_kind, n_down, n = a
+    """Bring back every destroyed asset whose ``ready`` week has come, from each experiment's queue."""
+    cell, cartel, kind, active, ready, pos, b_idx, b_start, b_count, cell_kind, n_down, _, down = a
     for e in range(cell.shape[0]):
-        if n_down[e] == 0:
-            continue
-        for i in range(n[e]):
-            if not active[e, i] and ready[e, i] >= 0 and ready[e, i] <= week:
-                k = kind[e, i]
-                b = cartel[e, i] * 4 + k
-                p = b_start[e, b] + b_count[e, b]
-                b_idx[e, p] = i
-                pos[e, i] = p
-                b_count[e, b] += 1
-                active[e, i] = True
-                ready[e, i] = -1
-                cell_kind[e, cell[e, i], k] += 1
-                n_down[e] -= 1
+        kept = 0
+        for q in range(n_down[e]):
+            i = down[e, q]
+            if ready[e, i] > week:
+                down[e, kept] = i
+                kept += 1
+                continue
+            k = kind[e, i]
+            b = cartel[e, i] * 4 + k
+            p = b_start[e, b] + b_count[e, b]
+            b_idx[e, p] = i
+            pos[e, i] = p
+            b_count[e, b] += 1
+            active[e, i] = True
+            ready[e, i] = -1
+            cell_kind[e, cell[e, i], k] += 1
+        n_down[e] = kept

@@ -175,11 +175,11 @@ def strike_week(
             continue
         # entries: kind 0 a member's slot, 1 an asset (ids: its slot), 2 a gunman or lookout (ids: its cell;
         # coord: its position in the cartel's count, which keys its draws as a slot's number keys a slot's)
-        ids = np.empty(size, np.int64)
-        kind = np.zeros(size, np.int64)
-        coord = np.zeros(size, np.int64)
-        cartel = np.zeros(size, np.int64)
-        role = np.zeros(size, np.int64)
+        ids = np.empty(size, np.int64)  # room for every listed item; only the detected ones are written
+        kind = np.empty(size, np.int64)
+        coord = np.empty(size, np.int64)
+        cartel = np.empty(size, np.int64)
+        role = np.empty(size, np.int64)
         o = 0
         k0, k1 = keys[0, e, 0], keys[0, e, 1]
         for c in range(n_c):
@@ -200,6 +200,7 @@ def strike_week(
                     kind[o0:o] = 2
                 else:
                     o = detect(b_idx[e], b_start[e, b], b_count[e, b], p_member[e, r], k0, k1, b, 0, week, ids, o)
+                    kind[o0:o] = 0
                     coord[o0:o] = ids[o0:o]
                 cartel[o0:o] = c
                 role[o0:o] = r
@@ -257,7 +258,7 @@ def strike_week(
                 destroy_asset(a, e, item, week, geometric_delay(u, rebuild_mean[e]))
                 out[4, e, c] += 1
             elif kind[i] == 2:  # a gunman or lookout of cell ``item`` (it holds every one detected there)
-                add_rank(m[13], m[16], m[15], e, c, item, role[i], -1)
+                add_rank(m, e, c, item, role[i], -1)
                 out[2, e, c] += 1
             else:
                 r = remove_member(m, e, item)

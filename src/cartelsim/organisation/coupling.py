@@ -108,7 +108,7 @@ def _remove_one(m, first, e, c, t, week, keys, ev, weights):  # pragma: no cover
     nr = role_count(bc, rk, c, r)
     p = min(int(u2 * nr), nr - 1)
     if r == GUNMAN or r == LOOKOUT:
-        add_rank(m[13], m[16], m[15], e, c, pick_rank(m[15], first, e, c, r, p), r, -1)
+        add_rank(m, e, c, pick_rank(m[15], first, e, c, r, p), r, -1)
     else:
         remove_member(m, e, m[6][e, m[7][e, c * 7 + r] + p])
     return r
@@ -162,7 +162,7 @@ def apply_flows(
             for ev in range(target[e, c] - cur):
                 u1, u2 = uniform2(keys_rc[e, 0], keys_rc[e, 1], c, ev, 0, week)
                 r = LOOKOUT if u1 < p_lookout[e] else GUNMAN
-                add_rank(m[13], m[16], m[15], e, c, _cell_of(cum[e], lo, hi, u2), r, 1)
+                add_rank(m, e, c, _cell_of(cum[e], lo, hi, u2), r, 1)
                 recruits[e, c] += 1
 
 

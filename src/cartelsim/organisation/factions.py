@@ -50,7 +50,7 @@ import numpy as np
 from cartelsim.ecosystem import Extension
 from cartelsim.network import Network, faction_groups, faction_label, faction_parent
 from cartelsim.organisation import buckets
-from cartelsim.organisation.members import RANK_AND_FILE, add_rank
+from cartelsim.organisation.members import RANK_AND_FILE, add_rank, touch
 from cartelsim.organisation.roles import GUNMAN, LOOKOUT
 from cartelsim.recorder import row_total
 
@@ -260,8 +260,8 @@ def move_cartel(m, e, p, cell_map, col_map):  # pragma: no cover - jit
             for r in RANK_AND_FILE:
                 d = cell_role[e, k, r]
                 if d:
-                    add_rank(m[13], m[16], m[15], e, p, k, r, -d)
-                    add_rank(m[13], m[16], m[15], e, col_map[k], cell_map[k], r, d)
+                    add_rank(m, e, p, k, r, -d)
+                    add_rank(m, e, col_map[k], cell_map[k], r, d)
     extra = np.zeros(b_start.shape[1], np.int64)
     n_mv = 0
     for r in range(7):
@@ -286,9 +286,11 @@ def move_cartel(m, e, p, cell_map, col_map):  # pragma: no cover - jit
             i += 1
             buckets.remove(b_idx[e], b_start[e], b_count[e], pos[e], j, b)
             cell_role[e, k, r] -= 1
+            touch(m, e, k)
             cartel[e, j] = col_map[k]
             cell[e, j] = cell_map[k]
             cell_role[e, cell_map[k], r] += 1
+            touch(m, e, cell_map[k])
             extra[col_map[k] * 7 + r] += 1
     buckets.reserve(b_idx[e], b_start[e], b_count[e], b_cap[e], pos[e], tail[e], extra)
     for j in movers:

@@ -344,10 +344,11 @@ class OrganisationLayer:
         assert m is not None and cells is not None and self.lead_u is not None
         need = leader_target(m.counts(), self.scale, self.lead_extra, self.lead_max, self.lead_u)
         promoted = np.zeros(need.shape, np.int64)
-        m.ensure_room(open_roles(m.cell_role, self.shares))
+        m.ensure_room(open_roles(m.arrays(), self.shares))
         refill(
             m.arrays(),
             cells.first,
+            cells.cartel,
             need,
             self.fill,
             self.shares,

@@ -55,6 +55,7 @@ __all__ = [
     "rank_prefix",
     "remove_member",
     "role_count",
+    "touch",
 ]
 
 #: Roles kept as counts per cell (gunmen, lookouts); their index in ``fen`` is ``role - GUNMAN``.
@@ -94,6 +95,10 @@ class Members:
         Current members per cell and role (every role).
     fen : ndarray of int32, shape (E, 2, cells + 1)
         Fenwick trees of ``cell_role[..., GUNMAN]`` and ``cell_role[..., LOOKOUT]`` over the cells.
+    watched, watch, n_watch : ndarray, shapes (E, cells) bool, (E, 2 cells) int32, (E,) int64
+        The cells to look at in the next week's replacement: every cell whose members changed since it
+        was last looked at, and every cell left with an open role (``watch[e, :n_watch[e]]``, each once;
+        room for twice the cells, as a week's pass appends the cells it changes after those it reads).
     rank : ndarray of int32, shape (E, N, 2)
         Gunmen and lookouts per cartel.
     n_cartels : int
@@ -119,6 +124,9 @@ class Members:
     b_tail: np.ndarray
     fen: np.ndarray
     rank: np.ndarray
+    watched: np.ndarray
+    watch: np.ndarray
+    n_watch: np.ndarray
     n_cartels: int
 
     @classmethod
@@ -158,6 +166,9 @@ class Members:
             b_tail=np.zeros((n_e, 1), np.int64),
             fen=np.zeros((n_e, 2, n_cells + 1), np.int32),
             rank=np.zeros((n_e, n_cartels, 2), np.int32),
+            watched=np.ones((n_e, n_cells), bool),
+            watch=np.tile(np.arange(2 * n_cells, dtype=np.int32) % n_cells, (n_e, 1)),
+            n_watch=np.full(n_e, n_cells, np.int64),
             n_cartels=n_cartels,
         )
         for e in range(n_e):
@@ -204,6 +215,9 @@ class Members:
             self.b_tail,
             self.fen,
             self.rank,
+            self.watched,
+            self.watch,
+            self.n_watch,
         )
 
     def refresh_fenwick(self) -> None:
@@ -269,19 +283,27 @@ class Members:
             pad = np.zeros((n_e, extra_cells, N_ROLES), self.cell_role.dtype)
             self.cell_role = np.concatenate([self.cell_role, pad], 1)
             self.refresh_fenwick()
+            self.watched = np.concatenate([self.watched, np.zeros((n_e, extra_cells), bool)], 1)
+            self.watch = np.concatenate([self.watch, np.zeros((n_e, 2 * extra_cells), np.int32)], 1)
 
 
 # -- the rank and file: counts per cell with a Fenwick tree per role --------------------------------------
 @numba.njit(cache=True, nogil=True, inline="always")
-def add_rank(cell_role, rank, fen, e, c, k, r, d):  # pragma: no cover - jit
-    """Add ``d`` (negative: remove) rank-and-file members of role ``r`` to cell ``k`` of cartel ``c``.
+def touch(m, e, k):  # pragma: no cover - jit
+    """Cell ``k``'s members changed: watch it in the next replacement (:func:`~.adaptation.refill`)."""
+    if not m[17][e, k]:
+        m[17][e, k] = True
+        m[18][e, m[19][e]] = k
+        m[19][e] += 1
 
-    The arrays are ``m[13]``, ``m[16]`` and ``m[15]`` of :meth:`Members.arrays` (the helpers of the hot
-    paths take arrays, not the tuple: a tuple handed on costs a reference count per array and call).
-    """
-    cell_role[e, k, r] += d
-    rank[e, c, r - GUNMAN] += d
-    f = fen[e, r - GUNMAN]
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def add_rank(m, e, c, k, r, d):  # pragma: no cover - jit
+    """Add ``d`` (negative: remove) rank-and-file members of role ``r`` to cell ``k`` of cartel ``c``."""
+    m[13][e, k, r] += d
+    m[16][e, c, r - GUNMAN] += d
+    touch(m, e, k)
+    f = m[15][e, r - GUNMAN]
     i = k + 1
     n = f.shape[0]
     while i < n:
@@ -340,11 +362,13 @@ def move_member(m, e, j, c, k, r):  # pragma: no cover - jit
     b_idx, b_start, b_count, b_cap, cell_role, tail = m[6], m[7], m[8], m[9], m[13], m[14]
     if r == GUNMAN or r == LOOKOUT:  # to the rank and file: the slot is freed
         remove_member(m, e, j)
-        add_rank(m[13], m[16], m[15], e, c, k, r, 1)
+        add_rank(m, e, c, k, r, 1)
         return
     r0 = role[e, j]
     buckets.remove(b_idx[e], b_start[e], b_count[e], pos[e], j, cartel[e, j] * 7 + r0)
     cell_role[e, cell[e, j], r0] -= 1
+    touch(m, e, cell[e, j])
+    touch(m, e, k)
     cartel[e, j] = c
     cell[e, j] = k
     role[e, j] = r
@@ -362,6 +386,7 @@ def remove_member(m, e, j):  # pragma: no cover - jit
     buckets.remove(b_idx[e], b_start[e], b_count[e], pos[e], j, b)
     active[e, j] = False
     cell_role[e, cell[e, j], r] -= 1
+    touch(m, e, cell[e, j])
     free[e, n_free[e]] = j
     n_free[e] += 1
     return r
@@ -375,7 +400,7 @@ def add_member(m, e, c, k, r, week):  # pragma: no cover - jit
     :meth:`Members.ensure_room`).
     """
     if r == GUNMAN or r == LOOKOUT:
-        add_rank(m[13], m[16], m[15], e, c, k, r, 1)
+        add_rank(m, e, c, k, r, 1)
         return -1
     cartel, cell, role, active, joined, pos, b_idx, b_start, b_count, b_cap, free, n_free, n_used, cell_role = m[:14]
     if n_free[e] > 0:
@@ -393,4 +418,5 @@ def add_member(m, e, c, k, r, week):  # pragma: no cover - jit
     joined[e, j] = week
     buckets.add(b_idx[e], b_start[e], b_count[e], b_cap[e], pos[e], m[14][e], j, c * 7 + r)
     cell_role[e, k, r] += 1
+    touch(m, e, k)
     return j

@@ -145,10 +145,11 @@ def duijn_recovery(members: float = 1000.0, share: float = 0.02, weeks: int = 52
     q[0, 4:] = 1.0 / p["replacement_cell_role_weeks"]
     keys_f, keys_p = stream_keys([seed], "org/refill"), stream_keys([seed], "org/promote")
     log, n_log = np.zeros((100_000, 4), np.int64), np.zeros(1, np.int64)
+    shares = role_shares(p)[None, :]
     for w in range(weeks):
-        m.ensure_room(open_roles(m.cell_role, role_shares(p)[None, :]))
-        refill(m.arrays(), cells.first, need, q, role_shares(p)[None, :], keys_f, keys_p, w, np.zeros((1, 1), np.int64),
-               log, n_log)  # fmt: skip
+        m.ensure_room(open_roles(m.arrays(), shares))
+        promoted = np.zeros((1, 1), np.int64)
+        refill(m.arrays(), cells.first, cells.cartel, need, q, shares, keys_f, keys_p, w, promoted, log, n_log)
     if n_log[0] == log.shape[0]:
         raise RuntimeError("duijn_recovery: the promotion log is full")
     # a gunman or lookout promoted keeps the ties they re-formed: their node id becomes their new slot
