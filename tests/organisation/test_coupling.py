@@ -60,18 +60,18 @@ def _apply(m, cells, w, k, target, week=1):
 def test_removals_never_create_members_and_counts_reach_the_target(k, delta):
     m, cells, w = _setup()
     before = m.counts()
+    before_roles = m.role_counts()[0]
     target = np.maximum(before - k.sum(2) + delta, 0)
-    m.ensure_room(np.maximum(target - before + k.sum(2), 0).sum(1))
     was_active = m.active.copy()
     removed, _leaders, recruits = _apply(m, cells, w, k, target)
     assert (removed.sum(2) <= before).all()  # never more than the cartel had
     assert (removed <= k + np.maximum(0, before - k.sum(2) - target)[..., None]).all()
     np.testing.assert_array_equal(m.counts(), target)
     np.testing.assert_array_equal(m.counts(), before - removed.sum(2) + recruits)
-    new = m.active & ~was_active
-    assert set(np.unique(m.role[new]).tolist()) <= {GUNMAN, LOOKOUT}  # recruits: gunmen or lookouts
-    assert (m.joined[new] == 1).all()
-    check_members(m)
+    assert not (m.active.astype(bool) & ~was_active.astype(bool)).any()  # recruits take no slot
+    grown = m.role_counts()[0] - before_roles  # gunmen and lookouts, counted per cell
+    assert (grown[:, [r for r in range(7) if r not in (GUNMAN, LOOKOUT)]] <= 0).all()
+    check_members(m, cells.first)
 
 
 def test_removals_follow_role_exposure():

@@ -82,6 +82,7 @@ _ARREST_ROLE = np.array([LEADER, PLAZA_BOSS, LOGISTICS], np.int64)
 _STREAMS = ("org/removals", "org/recruits", "org/arrests", "org/detect", "org/order", "org/misidentified",
             "org/success", "org/rebuild")  # fmt: skip
 _ADAPT = ("org/refill", "org/promote", "org/fission", "org/split", "org/leader_slots", "org/kingpin")
+#: A scenario's replacement logs no promotion (the Duijn check does, ``adaptation.refill``'s ``log``).
 _NO_LOG = np.zeros((0, 4), np.int64)
 #: Faction columns added at a time when an experiment of the batch runs out.
 GROW_COLUMNS = 16
