@@ -125,12 +125,15 @@ def test_run_on_a_process_pool_same_tables(tmp_path, scen):
 
 
 def _launch(args):
+    # Ctrl-C must reach the command as a user's would, even where the tests run as a background job (a
+    # non-interactive shell starts those with SIGINT ignored, and Python then never raises KeyboardInterrupt)
     return subprocess.Popen(
         [str(EXE), *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
