@@ -1,9 +1,10 @@
 """How cartels adapt (``models/organisation.md``, "Adaptation"): replacement, fission odds, violence after removals.
 
 **Replacement** (after Duijn, Kashirin & Sloot, Sci. Reports 4:4238, 2014). Every week each cartel and
-cell is compared with the roles it needs, and each open role is filled with probability 1 / (mean
-delay): a geometric delay from the moment the role fell open, drawn week by week (memoryless, so the
-same distribution as one delay drawn at the removal):
+each cell that may lack a role (its members changed, or it still has an open role: the watch list,
+:func:`refill`) is compared with the roles it needs, and each open role is filled with probability
+1 / (mean delay): a geometric delay from the moment the role fell open, drawn week by week (memoryless,
+so the same distribution as one delay drawn at the removal):
 
 - leaders: a cartel needs ``floor(s * L(C) + u)`` leader agents, L(C) = min(leaders_per_cartel_max,
   1 + C / members_per_extra_leader) as at generation and u a uniform frozen per cartel (stable
