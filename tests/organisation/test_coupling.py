@@ -49,7 +49,7 @@ def _apply(m, cells, w, k, target, week=1):
     recruits = np.zeros((n_e, n), np.int64)
     seeds = list(range(n_e))
     apply_flows(m.arrays(), cells.arrays(), k, target, w, np.full(n_e, 0.25 / 0.65), stream_keys(seeds, "r"),
-                stream_keys(seeds, "c"), week, week, removed, leaders, recruits)  # fmt: skip
+                stream_keys(seeds, "c"), week, removed, leaders, recruits)  # fmt: skip
     return removed, leaders, recruits
 
 

@@ -129,7 +129,7 @@ def _cell_of(cum, lo, hi, u):  # pragma: no cover - jit
 
 @numba.njit(cache=True, nogil=True)
 def apply_flows(
-    m, cells, k_out, target, weights, p_lookout, keys_rm, keys_rc, week, rec_week, removed, leaders, recruits
+    m, cells, k_out, target, weights, p_lookout, keys_rm, keys_rc, week, removed, leaders, recruits
 ):  # pragma: no cover - jit
     """Remove ``k_out`` members per cartel and type by exposure, then recruit up to ``target`` (see module).
 

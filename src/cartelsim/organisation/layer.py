@@ -315,7 +315,6 @@ class OrganisationLayer:
             self.keys["org/removals"],
             self.keys["org/recruits"],
             t,
-            w,
             removed,
             leaders,
             recruits,
