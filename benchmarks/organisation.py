@@ -358,6 +358,12 @@ def peak_memory(scenario_file: Path, replicates: int, src: Path) -> dict[str, An
     }
 
 
+def _relative(path: Path) -> str:
+    """``path`` relative to the repository (the results file is tracked: no machine's absolute paths in it)."""
+    root = HERE.parent.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else "outside the repository"
+
+
 def _git(*args: str, cwd: Path | None = None) -> str:
     p = subprocess.run(["git", *args], cwd=cwd or HERE.parent, capture_output=True, text=True, check=False)
     if p.returncode != 0:
@@ -479,7 +485,7 @@ def main() -> None:
     out: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cartelsim_version": cartelsim.__version__,
-        "cartelsim_src": str(src),
+        "cartelsim_src": _relative(src),
         **commit_of(src),
         "machine": {
             "platform": platform.platform(),
