@@ -74,35 +74,14 @@ def geometric_delay(u, mean):  # pragma: no cover - jit
 
 
 @numba.njit(cache=True, nogil=True)
-def detect(idx, start, n, p, k0, k1, b, tag, week, out, o):  # pragma: no cover - jit
-    """Detect each of a bucket's ``n`` items with probability ``p``; write them into ``out[o:]``, return the new end.
+def detect_positions(n, p, k0, k1, b, tag, week, out, o):  # pragma: no cover - jit
+    """Detect each of ``n`` items with probability ``p``; write their positions ``0 .. n - 1`` into ``out[o:]``.
 
     Geometric skipping: the gap to the next detected item is geometric with parameter ``p``, one uniform
-    per detection (coordinates: bucket ``b``, detection number, ``tag``), so the detected set is that of
-    ``n`` independent Bernoulli(p) draws.
+    per detection (coordinates: group ``b``, detection number, ``tag``), so the detected set is that of
+    ``n`` independent Bernoulli(p) draws. Returns the new end of ``out``. Used as it is for a group kept as a
+    count (gunmen, lookouts) and through :func:`detect` for a bucket of slots.
     """
-    if n <= 0 or p <= 0.0:
-        return o
-    if p >= 1.0:
-        for i in range(n):
-            out[o + i] = idx[start + i]
-        return o + n
-    lq = math.log1p(-p)
-    x = -1
-    a = 0
-    while True:
-        u = uniform(k0, k1, b, a, tag, week)
-        a += 1
-        x += 1 + math.floor(math.log1p(-u) / lq)
-        if x >= n:
-            return o
-        out[o] = idx[start + x]
-        o += 1
-
-
-@numba.njit(cache=True, nogil=True)
-def detect_positions(n, p, k0, k1, b, tag, week, out, o):  # pragma: no cover - jit
-    """:func:`detect` for a group kept as a count: write the detected positions ``0 .. n - 1`` into ``out[o:]``."""
     if n <= 0 or p <= 0.0:
         return o
     if p >= 1.0:
@@ -120,6 +99,15 @@ def detect_positions(n, p, k0, k1, b, tag, week, out, o):  # pragma: no cover - 
             return o
         out[o] = x
         o += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def detect(idx, start, n, p, k0, k1, b, tag, week, out, o):  # pragma: no cover - jit
+    """:func:`detect_positions` for a bucket ``idx[start : start + n]``: write the detected items into ``out[o:]``."""
+    end = detect_positions(n, p, k0, k1, b, tag, week, out, o)
+    for i in range(o, end):
+        out[i] = idx[start + out[i]]
+    return end
 
 
 @numba.njit(cache=True, nogil=True)
