@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cartelsim.organisation.members import Members, add_member, add_rank, pick_rank, remove_member
+from cartelsim.organisation.members import Members, add_member, add_rank, move_member, pick_rank, remove_member
 from cartelsim.organisation.roles import GUNMAN, LEADER, LOGISTICS, LOOKOUT
 
 from .conftest import check_members
@@ -40,6 +40,14 @@ def test_remove_then_add_reuses_the_slot():
     assert j == 1 and m.active[0, 1] and m.joined[0, 1] == 7 and m.cartel[0, 1] == 1
     assert m.counts()[0].tolist() == [3, 1]
     check_members(m)
+
+
+def test_a_slot_moved_to_the_rank_and_file_becomes_a_count():
+    m = small()
+    move_member(m.arrays(), 0, 1, 1, 2, GUNMAN)  # the second leader (cartel 1, cell 2) becomes a gunman there
+    assert not m.active[0, 1] and m.n_free[0] == 1
+    assert m.role_counts()[0, 1, LEADER] == 0 and m.role_counts()[0, 1, GUNMAN] == 1 and m.counts()[0, 1] == 1
+    check_members(m, np.array([[0, 2, 3], [0, 2, 3]]))
 
 
 def test_rank_and_file_are_added_as_counts():

@@ -6,7 +6,7 @@ layer therefore keeps two kinds of record, with the ensemble axis first:
 - **slots** for the roles that are few and act on their own (leaders, plaza bosses, logistics, production
   and finance members): ``cartel``, ``cell`` (index into that experiment's cells), ``role`` (see
   :mod:`~cartelsim.organisation.roles`), ``active`` and ``joined`` (recorded week the member took its
-  slot, by recruitment or promotion; -1 for those generated at the start), padded to a common capacity.
+  slot by promotion; -1 for those generated at the start), padded to a common capacity.
   A removed member's slot stays inactive until a promotion reuses it (last freed, first reused). A bucket
   index per (cartel, role) picks a slot in O(1) (:mod:`~cartelsim.organisation.buckets`);
 - **counts** for the rank and file (gunmen and lookouts, about two thirds of all members):
@@ -15,8 +15,8 @@ layer therefore keeps two kinds of record, with the ensemble axis first:
 
 ``cell_role`` counts every role (slots included); ``b_count[e, c * 7 + r]`` counts a cartel's slots of
 each role and ``rank[e, c, r - GUNMAN]`` its rank and file; :meth:`Members.role_counts` reads both. The
-weekly step's cost follows its events: a recruit or a rank-and-file removal changes three counters and a tree path, and
-nothing scans the members. Agents are synthetic: they describe no one.
+weekly step's cost follows its events: a recruit or a rank-and-file removal changes three counters and a
+tree path, and nothing scans the members. Agents are synthetic: they describe no one.
 
 Examples
 --------
