@@ -12,15 +12,16 @@ Reports, in one run (and writes every number to benchmarks/results/organisation.
 2. agent-weeks per second of the layer: agent-weeks per experiment are the mean recorded national
    ``n_members`` times the recorded weeks times ``organisation_scale`` (the scenario records national
    outcomes every 13 weeks, so the weekly sum is not available);
-3. the ratio against a dense pass over the member arrays, measured in the same process: the layer as
-   generated at the scenario's start for one experiment (baseline, first replicate: the same spin-up and
-   ``cartelsim.organisation.generate.generate``), then as many weeks as the recorded run, each week one
-   uniform per active member compared with a hazard (the week's ecosystem outflow per member at the start):
-   what a layer that steps every member would minimally do. ``dense_numpy`` draws with numpy's default
-   Generator (PCG64) into a preallocated buffer and counts ``buf < hazard``; ``dense_philox`` is a numba loop
-   over every member slot drawing ``cartelsim.philox.uniform(k0, k1, slot, 0, 0, week)`` per active member
-   (the layer's own counter-based RNG). Ratio = dense seconds per experiment-week / layer seconds per
-   experiment-week (per-experiment seconds / recorded weeks); above 1 the layer is faster than a dense pass.
+3. the ratio against a dense pass over the member arrays, measured in the same process: the members the
+   layer generates at the scenario's start for one experiment (baseline, first replicate: the same spin-up
+   and ``cartelsim.organisation.generate.generate``), one array entry per member of every role, then as
+   many weeks as the recorded run, each week one uniform per member compared with a hazard (the week's
+   ecosystem outflow per member at the start): what a layer that steps every member would minimally do.
+   ``dense_numpy`` draws with numpy's default Generator (PCG64) into a preallocated buffer and counts
+   ``buf < hazard``; ``dense_philox`` is a numba loop over the members drawing
+   ``cartelsim.philox.uniform(k0, k1, j, 0, 0, week)`` for member j (the layer's own counter-based RNG).
+   Ratio = dense seconds per experiment-week / layer seconds per experiment-week (per-experiment seconds /
+   recorded weeks); above 1 the layer is faster than a dense pass.
    The dense pass keeps the start's members fixed (no removals or recruits);
 4. peak memory of the shipped scenario at its own replicates (``--memory-replicates``, default 20; 0 skips):
    run in a subprocess, read as ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` afterwards, beside the
@@ -226,6 +227,8 @@ def start_members(sc: Any) -> dict[str, Any]:
 
     The spin-up is the ecosystem alone with the experiment's drawn parameters (as the loop runs it: no
     policy acts before ``start``); the members come from ``generate`` at the start week, as the layer's.
+    The layer keeps only leaders, plaza bosses and specialists in slots (gunmen and lookouts are counts per
+    cell), so the dense pass gets its own member array: one entry for every member of every role.
     """
     from cartelsim.draws import ECO, draw_values
     from cartelsim.ecosystem import EcosystemModel
@@ -243,14 +246,14 @@ def start_members(sc: Any) -> dict[str, Any]:
     f = model.flows(state, *pars)  # the first recorded week's flows: the hazard of leaving
     hazard = float((f.incapacitated + f.deaths + f.exits).sum() / state.sum())
     members, _, _ = generate(state, [params], [spec.seed], week=sc.spinup_weeks, labs=False)
-    n_used = int(members.n_used[0])
+    n = int(members.counts()[0].sum())
     return {
         "seed": int(spec.seed),
         "members": float(state.sum()),
-        "active": members.active[0].copy(),
-        "n_used": n_used,
-        "n_active": int(members.active[0, :n_used].sum()),
-        "slots": int(members.capacity),
+        "active": np.ones(n, bool),
+        "n_used": n,
+        "n_active": n,
+        "layer_slots": int(members.n_used[0]),
         "hazard": hazard,
     }
 
@@ -304,9 +307,8 @@ def dense_pass(sc: Any, repeats: int) -> dict[str, Any]:
     weeks = sc.n_weeks
     out: dict[str, Any] = {
         "members_at_start": m["members"],
-        "active_members": m["n_active"],
-        "member_slots_used": m["n_used"],
-        "member_slots_allocated": m["slots"],
+        "dense_members": m["n_active"],
+        "layer_slots_used": m["layer_slots"],
         "weeks": weeks,
         "hazard_per_week": m["hazard"],
     }
